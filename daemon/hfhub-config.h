@@ -1,0 +1,42 @@
+/* HfhubConfig: hfhubd.conf (key file) merged over built-in defaults. */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define HFHUB_TYPE_CONFIG (hfhub_config_get_type())
+G_DECLARE_FINAL_TYPE(HfhubConfig, hfhub_config, HFHUB, CONFIG, GObject)
+
+/* Reads @path when it exists (a missing file means defaults). Unknown keys
+ * and bad values are errors naming the key, so a typo is never ignored. */
+HfhubConfig *
+hfhub_config_new(const gchar *path, GError **error);
+
+/* The default location: $XDG_CONFIG_HOME/hfhub/hfhubd.conf */
+gchar *
+hfhub_config_default_path(void);
+
+const gchar *
+hfhub_config_get_path(HfhubConfig *self);
+/* seconds without queued or running jobs before the daemon exits; 0 = never */
+guint
+hfhub_config_get_idle_timeout(HfhubConfig *self);
+void
+hfhub_config_set_idle_timeout(HfhubConfig *self, guint seconds);
+guint
+hfhub_config_get_max_running_jobs(HfhubConfig *self);
+guint
+hfhub_config_get_keep_finished_days(HfhubConfig *self);
+/* Hub defaults; the daemon's environment (HF_ENDPOINT, HF_HUB_CACHE, HF_HOME,
+ * HF_HUB_OFFLINE) wins over the file, a request's options win over both. */
+const gchar *
+hfhub_config_get_endpoint(HfhubConfig *self);
+const gchar *
+hfhub_config_get_cache_dir(HfhubConfig *self);
+gboolean
+hfhub_config_get_offline(HfhubConfig *self);
+guint
+hfhub_config_get_download_parallelism(HfhubConfig *self);
+
+G_END_DECLS

@@ -1,0 +1,336 @@
+#include "config.h"
+
+#define G_LOG_DOMAIN "HfhubDaemon"
+
+#include "hfhub-daemon.h"
+
+#include <errno.h>
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "hfhub-error.h"
+#include "hfhub-job-exported.h"
+#include "hfhub-manager.h"
+#include "hfhub-names.h"
+
+/* one per connection we serve: the session bus, or each peer */
+typedef struct {
+	GDBusConnection *connection;
+	GDBusObjectManagerServer *objects;
+	gulong closed_id;
+} Export;
+
+struct _HfhubDaemon {
+	GObject parent_instance;
+	HfhubEngine *engine;
+	HfhubManager *manager;
+	GHashTable *job_objects; /* id (guint64*) → HfhubDBusObjectSkeleton */
+	GPtrArray *exports;	 /* Export* */
+	guint owner_id;
+	gboolean name_acquired;
+	GDBusServer *server;
+	gchar *socket_path;
+	guint idle_source;
+};
+
+G_DEFINE_FINAL_TYPE(HfhubDaemon, hfhub_daemon, G_TYPE_OBJECT)
+
+enum { SIGNAL_QUIT, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST];
+
+static void
+update_idle(HfhubDaemon *self);
+
+static void
+export_free(Export *exp)
+{
+	g_signal_handler_disconnect(exp->connection, exp->closed_id);
+	g_dbus_object_manager_server_set_connection(exp->objects, NULL);
+	g_object_unref(exp->objects);
+	g_object_unref(exp->connection);
+	g_free(exp);
+}
+
+static void
+connection_closed_cb(GDBusConnection *connection, gboolean remote_peer_vanished, GError *error,
+		     gpointer user_data)
+{
+	HfhubDaemon *self = HFHUB_DAEMON(user_data);
+
+	for (guint i = 0; i < self->exports->len; i++) {
+		Export *exp = g_ptr_array_index(self->exports, i);
+		if (exp->connection != connection)
+			continue;
+		g_dbus_interface_skeleton_unexport_from_connection(
+			G_DBUS_INTERFACE_SKELETON(self->manager), connection);
+		g_ptr_array_remove_index(self->exports, i);
+		break;
+	}
+	g_debug("a client connection closed, %u left", self->exports->len);
+	update_idle(self);
+}
+
+void
+hfhub_daemon_export(HfhubDaemon *self, GDBusConnection *connection)
+{
+	g_autoptr(GError) error = NULL;
+	Export *exp = g_new0(Export, 1);
+	GHashTableIter iter;
+	gpointer value;
+
+	exp->connection = g_object_ref(connection);
+	exp->objects = g_dbus_object_manager_server_new(HFHUB_DBUS_PATH);
+	g_hash_table_iter_init(&iter, self->job_objects);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_dbus_object_manager_server_export(exp->objects, value);
+	g_dbus_object_manager_server_set_connection(exp->objects, connection);
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->manager), connection,
+					      HFHUB_DBUS_PATH, &error))
+		g_warning("cannot export the manager: %s", error->message);
+	exp->closed_id =
+		g_signal_connect(connection, "closed", G_CALLBACK(connection_closed_cb), self);
+	g_ptr_array_add(self->exports, exp);
+	update_idle(self);
+}
+
+static void
+export_job(HfhubDaemon *self, HfhubJob *job)
+{
+	guint64 id = hfhub_job_get_id(job);
+	g_autofree gchar *path = hfhub_job_exported_path_for_id(id);
+	g_autoptr(HfhubDBusObjectSkeleton) object = hfhub_dbus_object_skeleton_new(path);
+	g_autoptr(HfhubJobExported) exported = hfhub_job_exported_new(self->engine, job);
+	guint64 *key = g_new(guint64, 1);
+
+	hfhub_dbus_object_skeleton_set_job(object, HFHUB_DBUS_JOB(exported));
+	*key = id;
+	g_hash_table_insert(self->job_objects, key, g_object_ref(object));
+	for (guint i = 0; i < self->exports->len; i++) {
+		Export *exp = g_ptr_array_index(self->exports, i);
+		g_dbus_object_manager_server_export(exp->objects, G_DBUS_OBJECT_SKELETON(object));
+	}
+}
+
+static void
+job_added_cb(HfhubEngine *engine, HfhubJob *job, gpointer user_data)
+{
+	HfhubDaemon *self = HFHUB_DAEMON(user_data);
+	g_autofree gchar *path = hfhub_job_exported_path_for_id(hfhub_job_get_id(job));
+
+	/* exported (InterfacesAdded) before anyone is told it exists */
+	export_job(self, job);
+	hfhub_dbus_manager_emit_job_added(HFHUB_DBUS_MANAGER(self->manager), path);
+}
+
+static void
+job_removed_cb(HfhubEngine *engine, HfhubJob *job, gpointer user_data)
+{
+	HfhubDaemon *self = HFHUB_DAEMON(user_data);
+	guint64 id = hfhub_job_get_id(job);
+	g_autofree gchar *path = hfhub_job_exported_path_for_id(id);
+
+	for (guint i = 0; i < self->exports->len; i++) {
+		Export *exp = g_ptr_array_index(self->exports, i);
+		g_dbus_object_manager_server_unexport(exp->objects, path);
+	}
+	g_hash_table_remove(self->job_objects, &id);
+	hfhub_dbus_manager_emit_job_removed(HFHUB_DBUS_MANAGER(self->manager), path);
+}
+
+static gboolean
+idle_timeout_cb(gpointer user_data)
+{
+	HfhubDaemon *self = HFHUB_DAEMON(user_data);
+
+	self->idle_source = 0;
+	g_message("idle for %u s, exiting",
+		  hfhub_config_get_idle_timeout(hfhub_engine_get_config(self->engine)));
+	g_signal_emit(self, signals[SIGNAL_QUIT], 0, 0);
+	return G_SOURCE_REMOVE;
+}
+
+/* Idle: no job queued or running, and in peer mode no client connected.
+ * Paused and finished jobs stay in the store for the next start. */
+static void
+update_idle(HfhubDaemon *self)
+{
+	guint timeout = hfhub_config_get_idle_timeout(hfhub_engine_get_config(self->engine));
+	gboolean idle = timeout > 0 && hfhub_engine_is_idle(self->engine) &&
+			(self->server == NULL || self->exports->len == 0);
+
+	if (!idle) {
+		g_clear_handle_id(&self->idle_source, g_source_remove);
+		return;
+	}
+	if (self->idle_source == 0)
+		self->idle_source = g_timeout_add_seconds(timeout, idle_timeout_cb, self);
+}
+
+static void
+status_changed_cb(HfhubEngine *engine, gpointer user_data)
+{
+	update_idle(HFHUB_DAEMON(user_data));
+}
+
+static void
+bus_acquired_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
+{
+	hfhub_daemon_export(HFHUB_DAEMON(user_data), connection);
+}
+
+static void
+name_acquired_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
+{
+	HfhubDaemon *self = HFHUB_DAEMON(user_data);
+
+	self->name_acquired = TRUE;
+	g_message("owns %s on the session bus", name);
+}
+
+static void
+name_lost_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
+{
+	HfhubDaemon *self = HFHUB_DAEMON(user_data);
+
+	if (self->name_acquired)
+		g_message("lost %s to another daemon, exiting", name);
+	else
+		g_warning("cannot own %s (is another hfhubd running? use --replace)", name);
+	g_signal_emit(self, signals[SIGNAL_QUIT], 0, self->name_acquired ? 0 : 1);
+}
+
+void
+hfhub_daemon_start_bus(HfhubDaemon *self, GDBusConnection *connection, gboolean replace)
+{
+	GBusNameOwnerFlags flags = G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT;
+
+	if (replace)
+		flags |= G_BUS_NAME_OWNER_FLAGS_REPLACE;
+	/* export before owning the name, so that nobody sees the name without
+	 * the objects */
+	bus_acquired_cb(connection, HFHUB_DBUS_NAME, self);
+	self->owner_id = g_bus_own_name_on_connection(connection, HFHUB_DBUS_NAME, flags,
+						      name_acquired_cb, name_lost_cb, self, NULL);
+}
+
+static gboolean
+allow_same_user_cb(GDBusAuthObserver *observer, GIOStream *stream, GCredentials *credentials,
+		   gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (credentials == NULL)
+		return FALSE;
+	return g_credentials_get_unix_user(credentials, &error) == getuid();
+}
+
+static gboolean
+new_connection_cb(GDBusServer *server, GDBusConnection *connection, gpointer user_data)
+{
+	hfhub_daemon_export(HFHUB_DAEMON(user_data), connection);
+	return TRUE;
+}
+
+gchar *
+hfhub_daemon_default_socket_path(void)
+{
+	return g_build_filename(g_get_user_runtime_dir(), "hfhub", "hfhubd.sock", NULL);
+}
+
+gboolean
+hfhub_daemon_start_peer(HfhubDaemon *self, const gchar *socket_path, GError **error)
+{
+	g_autofree gchar *dir = g_path_get_dirname(socket_path);
+	g_autofree gchar *guid = g_dbus_generate_guid();
+	g_autofree gchar *address = NULL;
+	g_autofree gchar *escaped = g_dbus_address_escape_value(socket_path);
+	g_autoptr(GDBusAuthObserver) observer = g_dbus_auth_observer_new();
+	g_autoptr(GSocketClient) probe = g_socket_client_new();
+	g_autoptr(GSocketAddress) sockaddr = g_unix_socket_address_new(socket_path);
+	g_autoptr(GSocketConnection) live = NULL;
+
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_IO, "cannot create %s: %s", dir,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	/* a socket that answers belongs to a running daemon; one that does not
+	 * is a leftover of a daemon that died */
+	live = g_socket_client_connect(probe, G_SOCKET_CONNECTABLE(sockaddr), NULL, NULL);
+	if (live != NULL) {
+		g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_INVALID_STATE,
+			    "another hfhubd already serves %s", socket_path);
+		return FALSE;
+	}
+	(void)g_unlink(socket_path);
+	address = g_strdup_printf("unix:path=%s", escaped);
+	g_signal_connect(observer, "authorize-authenticated-peer", G_CALLBACK(allow_same_user_cb),
+			 NULL);
+	self->server = g_dbus_server_new_sync(address, G_DBUS_SERVER_FLAGS_NONE, guid, observer,
+					      NULL, error);
+	if (self->server == NULL)
+		return FALSE;
+	g_signal_connect(self->server, "new-connection", G_CALLBACK(new_connection_cb), self);
+	g_dbus_server_start(self->server);
+	self->socket_path = g_strdup(socket_path);
+	g_message("serving peers on %s", socket_path);
+	update_idle(self);
+	return TRUE;
+}
+
+static void
+hfhub_daemon_dispose(GObject *object)
+{
+	HfhubDaemon *self = HFHUB_DAEMON(object);
+
+	g_clear_handle_id(&self->idle_source, g_source_remove);
+	g_clear_handle_id(&self->owner_id, g_bus_unown_name);
+	if (self->server != NULL) {
+		g_dbus_server_stop(self->server);
+		(void)g_unlink(self->socket_path);
+		g_clear_object(&self->server);
+	}
+	if (self->engine != NULL)
+		g_signal_handlers_disconnect_by_data(self->engine, self);
+	g_clear_pointer(&self->exports, g_ptr_array_unref);
+	g_clear_pointer(&self->job_objects, g_hash_table_unref);
+	g_clear_object(&self->manager);
+	g_clear_object(&self->engine);
+	g_clear_pointer(&self->socket_path, g_free);
+	G_OBJECT_CLASS(hfhub_daemon_parent_class)->dispose(object);
+}
+
+static void
+hfhub_daemon_class_init(HfhubDaemonClass *klass)
+{
+	G_OBJECT_CLASS(klass)->dispose = hfhub_daemon_dispose;
+
+	/* quit(exit_status) */
+	signals[SIGNAL_QUIT] = g_signal_new("quit", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+					    NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+}
+
+static void
+hfhub_daemon_init(HfhubDaemon *self)
+{
+	self->job_objects =
+		g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
+	self->exports = g_ptr_array_new_with_free_func((GDestroyNotify)export_free);
+}
+
+HfhubDaemon *
+hfhub_daemon_new(HfhubEngine *engine)
+{
+	HfhubDaemon *self = g_object_new(HFHUB_TYPE_DAEMON, NULL);
+	g_autoptr(GPtrArray) jobs = hfhub_engine_list_jobs(engine);
+
+	self->engine = g_object_ref(engine);
+	self->manager = hfhub_manager_new(engine);
+	for (guint i = 0; i < jobs->len; i++)
+		export_job(self, g_ptr_array_index(jobs, i));
+	g_signal_connect(engine, "job-added", G_CALLBACK(job_added_cb), self);
+	g_signal_connect(engine, "job-removed", G_CALLBACK(job_removed_cb), self);
+	g_signal_connect(engine, "status-changed", G_CALLBACK(status_changed_cb), self);
+	return self;
+}

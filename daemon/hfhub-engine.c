@@ -1,0 +1,600 @@
+#include "config.h"
+
+#define G_LOG_DOMAIN "HfhubEngine"
+
+#include "hfhub-engine.h"
+
+#include "hfhub-error.h"
+
+#include <string.h>
+
+struct _HfhubEngine {
+	GObject parent_instance;
+	HfhubConfig *config;
+	HfhubStore *store;
+	GHashTable *kinds;     /* name → const HfhubJobKind* */
+	GHashTable *jobs;      /* id (guint64*) → HfhubJob */
+	GHashTable *running;   /* HfhubJob → RunData* */
+	guint schedule_source; /* idle */
+	guint persist_source;  /* periodic progress persistence */
+	gboolean shutting_down;
+};
+
+G_DEFINE_FINAL_TYPE(HfhubEngine, hfhub_engine, G_TYPE_OBJECT)
+
+enum { SIGNAL_JOB_ADDED, SIGNAL_JOB_REMOVED, SIGNAL_STATUS_CHANGED, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST];
+
+/* how often the progress of running jobs is written to the store */
+#define PERSIST_INTERVAL_S 1
+
+typedef enum {
+	STOP_NONE,
+	STOP_PAUSE,
+	STOP_CANCEL,
+	STOP_SHUTDOWN,
+} StopReason;
+
+typedef struct {
+	HfhubEngine *engine; /* unowned: the engine outlives its runs */
+	HfhubJob *job;
+	GCancellable *cancellable;
+	StopReason stop;
+} RunData;
+
+static void
+run_data_free(RunData *run)
+{
+	g_object_unref(run->job);
+	g_object_unref(run->cancellable);
+	g_free(run);
+}
+
+static void
+hfhub_engine_dispose(GObject *object)
+{
+	HfhubEngine *self = HFHUB_ENGINE(object);
+
+	g_clear_handle_id(&self->schedule_source, g_source_remove);
+	g_clear_handle_id(&self->persist_source, g_source_remove);
+	g_clear_pointer(&self->running, g_hash_table_unref);
+	g_clear_pointer(&self->jobs, g_hash_table_unref);
+	g_clear_pointer(&self->kinds, g_hash_table_unref);
+	g_clear_object(&self->store);
+	g_clear_object(&self->config);
+	G_OBJECT_CLASS(hfhub_engine_parent_class)->dispose(object);
+}
+
+static void
+hfhub_engine_class_init(HfhubEngineClass *klass)
+{
+	G_OBJECT_CLASS(klass)->dispose = hfhub_engine_dispose;
+
+	signals[SIGNAL_JOB_ADDED] =
+		g_signal_new("job-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+			     NULL, NULL, G_TYPE_NONE, 1, HFHUB_TYPE_JOB);
+	signals[SIGNAL_JOB_REMOVED] =
+		g_signal_new("job-removed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+			     NULL, NULL, G_TYPE_NONE, 1, HFHUB_TYPE_JOB);
+	signals[SIGNAL_STATUS_CHANGED] =
+		g_signal_new("status-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+			     NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+hfhub_engine_init(HfhubEngine *self)
+{
+	self->kinds = g_hash_table_new(g_str_hash, g_str_equal);
+	self->jobs = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_object_unref);
+	self->running = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)run_data_free);
+}
+
+HfhubEngine *
+hfhub_engine_new(HfhubConfig *config, HfhubStore *store)
+{
+	HfhubEngine *self = g_object_new(HFHUB_TYPE_ENGINE, NULL);
+
+	self->config = g_object_ref(config);
+	self->store = g_object_ref(store);
+	return self;
+}
+
+HfhubConfig *
+hfhub_engine_get_config(HfhubEngine *self)
+{
+	return self->config;
+}
+
+HfhubStore *
+hfhub_engine_get_store(HfhubEngine *self)
+{
+	return self->store;
+}
+
+void
+hfhub_engine_register_kind(HfhubEngine *self, const HfhubJobKind *kind)
+{
+	g_return_if_fail(kind->name != NULL && kind->run_async != NULL);
+	g_hash_table_insert(self->kinds, (gpointer)kind->name, (gpointer)kind);
+}
+
+const HfhubJobKind *
+hfhub_engine_get_kind(HfhubEngine *self, const gchar *name)
+{
+	return g_hash_table_lookup(self->kinds, name);
+}
+
+gboolean
+hfhub_options_validate(GVariant *options, const HfhubOptionSpec *specs, GError **error)
+{
+	GVariantIter iter;
+	const gchar *key;
+	GVariant *value;
+
+	if (options == NULL)
+		return TRUE;
+	if (!g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT)) {
+		g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_INVALID_ARGUMENT,
+			    "options must be of type a{sv}, not %s",
+			    g_variant_get_type_string(options));
+		return FALSE;
+	}
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+		const HfhubOptionSpec *spec = NULL;
+		for (guint i = 0; specs != NULL && specs[i].key != NULL; i++) {
+			if (g_str_equal(specs[i].key, key)) {
+				spec = &specs[i];
+				break;
+			}
+		}
+		if (spec == NULL) {
+			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_INVALID_ARGUMENT,
+				    "unknown option “%s”", key);
+			return FALSE;
+		}
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(spec->type))) {
+			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_INVALID_ARGUMENT,
+				    "option “%s” must be of type “%s”, not “%s”", key, spec->type,
+				    g_variant_get_type_string(value));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static void
+emit_status_changed(HfhubEngine *self)
+{
+	g_signal_emit(self, signals[SIGNAL_STATUS_CHANGED], 0);
+}
+
+/* Writes the job's record; the in-memory state only changes when the row
+ * did, so what the bus announces is always what a restart would see. */
+static gboolean
+set_state(HfhubEngine *self, HfhubJob *job, HfhubJobState state, const gchar *reason,
+	  GError **error)
+{
+	HfhubJobRecord *rec = hfhub_job_get_record_mutable(job);
+	g_autoptr(HfhubJobRecord) saved = hfhub_job_record_copy(rec);
+
+	rec->state = state;
+	g_free(rec->state_reason);
+	rec->state_reason = g_strdup(reason != NULL ? reason : "");
+	if (!hfhub_store_update_job(self->store, rec, error)) {
+		/* keep memory and disk in agreement */
+		*rec = *saved;
+		memset(saved, 0, sizeof(*saved));
+		g_free(g_steal_pointer(&saved));
+		return FALSE;
+	}
+	hfhub_job_emit_changed(job, HFHUB_JOB_CHANGED_STATE | HFHUB_JOB_CHANGED_PROGRESS |
+					    HFHUB_JOB_CHANGED_RESULT);
+	if (hfhub_job_state_is_final(state))
+		hfhub_job_emit_finished(job);
+	emit_status_changed(self);
+	return TRUE;
+}
+
+static void
+set_state_or_warn(HfhubEngine *self, HfhubJob *job, HfhubJobState state, const gchar *reason)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!set_state(self, job, state, reason, &error))
+		g_warning("job %" G_GUINT64_FORMAT ": cannot record state %s: %s",
+			  hfhub_job_get_id(job), hfhub_job_state_to_string(state), error->message);
+}
+
+void
+hfhub_engine_set_job_reason(HfhubEngine *self, HfhubJob *job, const gchar *reason)
+{
+	HfhubJobRecord *rec = hfhub_job_get_record_mutable(job);
+
+	if (g_strcmp0(rec->state_reason, reason) == 0)
+		return;
+	g_free(rec->state_reason);
+	rec->state_reason = g_strdup(reason != NULL ? reason : "");
+	hfhub_job_emit_changed(job, HFHUB_JOB_CHANGED_STATE);
+}
+
+static void
+schedule(HfhubEngine *self);
+
+static void
+job_run_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	RunData *run = user_data;
+	HfhubEngine *self = run->engine;
+	HfhubJob *job = run->job;
+	const HfhubJobKind *kind = hfhub_engine_get_kind(self, hfhub_job_get_kind(job));
+	HfhubJobRecord *rec = hfhub_job_get_record_mutable(job);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) result = NULL;
+	StopReason stop = run->stop;
+
+	result = kind->run_finish(job, res, &error);
+	hfhub_job_flush_progress(job);
+	/* the run data (and our refs) go with this */
+	g_object_ref(job);
+	g_hash_table_remove(self->running, job);
+
+	if (stop == STOP_SHUTDOWN) {
+		g_object_unref(job);
+		return;
+	}
+	if (result != NULL) {
+		g_variant_unref(rec->result);
+		rec->result = g_variant_ref_sink(g_steal_pointer(&result));
+		set_state_or_warn(self, job, HFHUB_JOB_STATE_SUCCEEDED, "");
+	} else if (stop == STOP_PAUSE) {
+		set_state_or_warn(self, job, HFHUB_JOB_STATE_PAUSED, "paused");
+	} else if (stop == STOP_CANCEL ||
+		   g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		if (kind->discard != NULL)
+			kind->discard(self, job);
+		set_state_or_warn(self, job, HFHUB_JOB_STATE_CANCELLED, "cancelled");
+	} else {
+		hfhub_error_convert(&error);
+		g_free(rec->error_name);
+		rec->error_name = g_strdup(hfhub_error_to_dbus_name(error->code));
+		g_free(rec->error_message);
+		rec->error_message = g_strdup(error->message);
+		g_debug("job %" G_GUINT64_FORMAT " failed: %s", rec->id, error->message);
+		set_state_or_warn(self, job, HFHUB_JOB_STATE_FAILED, "");
+	}
+	g_object_unref(job);
+	schedule(self);
+}
+
+static void
+start_job(HfhubEngine *self, HfhubJob *job)
+{
+	const HfhubJobKind *kind = hfhub_engine_get_kind(self, hfhub_job_get_kind(job));
+	RunData *run;
+
+	if (kind == NULL) {
+		HfhubJobRecord *rec = hfhub_job_get_record_mutable(job);
+		g_free(rec->error_name);
+		rec->error_name = g_strdup(hfhub_error_to_dbus_name(HFHUB_ERROR_INVALID_STATE));
+		g_free(rec->error_message);
+		rec->error_message =
+			g_strdup_printf("this hfhubd cannot run jobs of kind “%s”", rec->kind);
+		set_state_or_warn(self, job, HFHUB_JOB_STATE_FAILED, "");
+		return;
+	}
+	if (!set_state(self, job, HFHUB_JOB_STATE_RUNNING, "", NULL)) {
+		g_warning("job %" G_GUINT64_FORMAT ": cannot be started", hfhub_job_get_id(job));
+		return;
+	}
+	run = g_new0(RunData, 1);
+	run->engine = self;
+	run->job = g_object_ref(job);
+	run->cancellable = g_cancellable_new();
+	g_hash_table_insert(self->running, job, run);
+	kind->run_async(self, job, run->cancellable, job_run_cb, run);
+}
+
+/* higher priority first, then first come first served */
+static gint
+compare_queued(gconstpointer a, gconstpointer b)
+{
+	const HfhubJobRecord *ra = hfhub_job_get_record(*(HfhubJob **)a);
+	const HfhubJobRecord *rb = hfhub_job_get_record(*(HfhubJob **)b);
+
+	if (ra->priority != rb->priority)
+		return ra->priority > rb->priority ? -1 : 1;
+	return ra->id < rb->id ? -1 : (ra->id > rb->id ? 1 : 0);
+}
+
+static gboolean
+schedule_cb(gpointer user_data)
+{
+	HfhubEngine *self = HFHUB_ENGINE(user_data);
+	g_autoptr(GPtrArray) queued = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer value;
+	guint max = hfhub_config_get_max_running_jobs(self->config);
+
+	self->schedule_source = 0;
+	if (self->shutting_down)
+		return G_SOURCE_REMOVE;
+	g_hash_table_iter_init(&iter, self->jobs);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		if (hfhub_job_get_state(value) == HFHUB_JOB_STATE_QUEUED)
+			g_ptr_array_add(queued, value);
+	}
+	g_ptr_array_sort(queued, compare_queued);
+	for (guint i = 0; i < queued->len && g_hash_table_size(self->running) < max; i++)
+		start_job(self, g_ptr_array_index(queued, i));
+	for (guint i = 0; i < queued->len; i++) {
+		HfhubJob *job = g_ptr_array_index(queued, i);
+		if (hfhub_job_get_state(job) == HFHUB_JOB_STATE_QUEUED)
+			hfhub_engine_set_job_reason(self, job, "waiting for a free slot");
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void
+schedule(HfhubEngine *self)
+{
+	if (self->schedule_source == 0 && !self->shutting_down)
+		self->schedule_source = g_idle_add(schedule_cb, self);
+}
+
+static gboolean
+persist_progress_cb(gpointer user_data)
+{
+	HfhubEngine *self = HFHUB_ENGINE(user_data);
+	GHashTableIter iter;
+	gpointer key;
+
+	g_hash_table_iter_init(&iter, self->running);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		const HfhubJobRecord *rec = hfhub_job_get_record(key);
+		g_autoptr(GError) error = NULL;
+		if (!hfhub_store_update_job_progress(self->store, rec->id, rec->bytes_done,
+						     rec->bytes_total, rec->files_done,
+						     rec->files_total, &error))
+			g_warning("job %" G_GUINT64_FORMAT ": %s", rec->id, error->message);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+insert_job(HfhubEngine *self, HfhubJob *job)
+{
+	const HfhubJobRecord *rec = hfhub_job_get_record(job);
+	g_hash_table_insert(self->jobs, (gpointer)&rec->id, job);
+}
+
+gboolean
+hfhub_engine_load(HfhubEngine *self, GError **error)
+{
+	g_autoptr(GPtrArray) records = hfhub_store_list_jobs(self->store, error);
+	guint keep_days = hfhub_config_get_keep_finished_days(self->config);
+	gint64 horizon = g_get_real_time() / G_USEC_PER_SEC - (gint64)keep_days * 24 * 3600;
+
+	if (records == NULL)
+		return FALSE;
+	for (guint i = 0; i < records->len; i++) {
+		HfhubJobRecord *rec = g_ptr_array_index(records, i);
+		if (hfhub_job_state_is_final(rec->state) && rec->updated < horizon) {
+			if (!hfhub_store_remove_job(self->store, rec->id, error))
+				return FALSE;
+			continue;
+		}
+		if (rec->state == HFHUB_JOB_STATE_RUNNING) {
+			/* it was running when the daemon stopped: run it again */
+			rec->state = HFHUB_JOB_STATE_QUEUED;
+			g_free(rec->state_reason);
+			rec->state_reason = g_strdup("resuming after a restart");
+			if (!hfhub_store_update_job(self->store, rec, error))
+				return FALSE;
+		}
+		g_ptr_array_index(records, i) = NULL;
+		insert_job(self, hfhub_job_new(rec));
+	}
+	if (self->persist_source == 0)
+		self->persist_source =
+			g_timeout_add_seconds(PERSIST_INTERVAL_S, persist_progress_cb, self);
+	schedule(self);
+	return TRUE;
+}
+
+HfhubJob *
+hfhub_engine_add_job(HfhubEngine *self, const gchar *kind_name, const gchar *repo_type,
+		     const gchar *repo_id, const gchar *revision, GVariant *options,
+		     const gchar *owner, GError **error)
+{
+	const HfhubJobKind *kind = hfhub_engine_get_kind(self, kind_name);
+	g_autoptr(HfhubJobRecord) rec = NULL;
+	HfhubJob *job;
+
+	if (kind == NULL) {
+		g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_INVALID_ARGUMENT,
+			    "unknown job kind “%s”", kind_name);
+		return NULL;
+	}
+	if (!hfhub_options_validate(options, kind->options, error))
+		return NULL;
+	rec = hfhub_job_record_new();
+	rec->kind = g_strdup(kind_name);
+	rec->state = HFHUB_JOB_STATE_QUEUED;
+	rec->state_reason = g_strdup("");
+	rec->repo_type = g_strdup(repo_type != NULL ? repo_type : "");
+	rec->repo_id = g_strdup(repo_id != NULL ? repo_id : "");
+	rec->revision = g_strdup(revision != NULL ? revision : "");
+	rec->options = options != NULL ? g_variant_ref_sink(options)
+				       : g_variant_ref_sink(g_variant_new("a{sv}", NULL));
+	rec->result = g_variant_ref_sink(g_variant_new("a{sv}", NULL));
+	rec->owner = g_strdup(owner != NULL ? owner : "");
+	rec->identity = g_strdup("");
+	rec->error_name = g_strdup("");
+	rec->error_message = g_strdup("");
+	if (!g_variant_lookup(rec->options, "priority", "i", &rec->priority))
+		rec->priority = 0;
+	if (kind->prepare != NULL && !kind->prepare(self, rec, error))
+		return NULL;
+	if (!hfhub_store_add_job(self->store, rec, error))
+		return NULL;
+	job = hfhub_job_new(g_steal_pointer(&rec));
+	insert_job(self, job);
+	g_signal_emit(self, signals[SIGNAL_JOB_ADDED], 0, job);
+	emit_status_changed(self);
+	schedule(self);
+	return job;
+}
+
+HfhubJob *
+hfhub_engine_get_job(HfhubEngine *self, guint64 id, GError **error)
+{
+	HfhubJob *job = g_hash_table_lookup(self->jobs, &id);
+
+	if (job == NULL) {
+		g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_JOB_NOT_FOUND,
+			    "there is no job %" G_GUINT64_FORMAT, id);
+		return NULL;
+	}
+	return job;
+}
+
+static gint
+compare_by_id(gconstpointer a, gconstpointer b)
+{
+	guint64 ia = hfhub_job_get_id(*(HfhubJob **)a);
+	guint64 ib = hfhub_job_get_id(*(HfhubJob **)b);
+	return ia < ib ? -1 : (ia > ib ? 1 : 0);
+}
+
+GPtrArray *
+hfhub_engine_list_jobs(HfhubEngine *self)
+{
+	GPtrArray *jobs = g_ptr_array_new_with_free_func(g_object_unref);
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, self->jobs);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(jobs, g_object_ref(value));
+	g_ptr_array_sort(jobs, compare_by_id);
+	return jobs;
+}
+
+GHashTable *
+hfhub_engine_count_jobs(HfhubEngine *self)
+{
+	GHashTable *counts = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTableIter iter;
+	gpointer value;
+
+	for (guint s = 0; s < HFHUB_JOB_STATE_LAST; s++)
+		g_hash_table_insert(counts, (gpointer)hfhub_job_state_to_string(s),
+				    GUINT_TO_POINTER(0));
+	g_hash_table_iter_init(&iter, self->jobs);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		const gchar *nick = hfhub_job_state_to_string(hfhub_job_get_state(value));
+		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, nick));
+		g_hash_table_insert(counts, (gpointer)nick, GUINT_TO_POINTER(n + 1));
+	}
+	return counts;
+}
+
+gboolean
+hfhub_engine_is_idle(HfhubEngine *self)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	/* by state, not by the running table: a job is marked running before
+	 * its run is registered */
+	if (g_hash_table_size(self->running) > 0)
+		return FALSE;
+	g_hash_table_iter_init(&iter, self->jobs);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		HfhubJobState state = hfhub_job_get_state(value);
+		if (state == HFHUB_JOB_STATE_QUEUED || state == HFHUB_JOB_STATE_RUNNING)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+check_not_final(HfhubJob *job, const gchar *verb, GError **error)
+{
+	HfhubJobState state = hfhub_job_get_state(job);
+
+	if (!hfhub_job_state_is_final(state))
+		return TRUE;
+	g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_INVALID_STATE,
+		    "job %" G_GUINT64_FORMAT " has %s already and cannot be %s",
+		    hfhub_job_get_id(job), hfhub_job_state_to_string(state), verb);
+	return FALSE;
+}
+
+gboolean
+hfhub_engine_cancel_job(HfhubEngine *self, HfhubJob *job, GError **error)
+{
+	RunData *run = g_hash_table_lookup(self->running, job);
+	const HfhubJobKind *kind = hfhub_engine_get_kind(self, hfhub_job_get_kind(job));
+
+	if (!check_not_final(job, "cancelled", error))
+		return FALSE;
+	if (run != NULL) {
+		/* the run ends with CANCELLED and job_run_cb records it */
+		run->stop = STOP_CANCEL;
+		g_cancellable_cancel(run->cancellable);
+		return TRUE;
+	}
+	if (kind != NULL && kind->discard != NULL)
+		kind->discard(self, job);
+	return set_state(self, job, HFHUB_JOB_STATE_CANCELLED, "cancelled", error);
+}
+
+gboolean
+hfhub_engine_pause_job(HfhubEngine *self, HfhubJob *job, GError **error)
+{
+	RunData *run = g_hash_table_lookup(self->running, job);
+
+	if (!check_not_final(job, "paused", error))
+		return FALSE;
+	if (hfhub_job_get_state(job) == HFHUB_JOB_STATE_PAUSED)
+		return TRUE;
+	if (run != NULL) {
+		if (run->stop == STOP_NONE)
+			run->stop = STOP_PAUSE;
+		g_cancellable_cancel(run->cancellable);
+		return TRUE;
+	}
+	return set_state(self, job, HFHUB_JOB_STATE_PAUSED, "paused", error);
+}
+
+gboolean
+hfhub_engine_resume_job(HfhubEngine *self, HfhubJob *job, GError **error)
+{
+	if (!check_not_final(job, "resumed", error))
+		return FALSE;
+	if (hfhub_job_get_state(job) != HFHUB_JOB_STATE_PAUSED)
+		return TRUE;
+	if (!set_state(self, job, HFHUB_JOB_STATE_QUEUED, "", error))
+		return FALSE;
+	schedule(self);
+	return TRUE;
+}
+
+void
+hfhub_engine_shutdown(HfhubEngine *self)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	self->shutting_down = TRUE;
+	g_clear_handle_id(&self->schedule_source, g_source_remove);
+	persist_progress_cb(self);
+	g_hash_table_iter_init(&iter, self->running);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		RunData *run = value;
+		run->stop = STOP_SHUTDOWN;
+		g_cancellable_cancel(run->cancellable);
+	}
+}

@@ -1,0 +1,99 @@
+/* HfhubEngine: the jobs, their kinds and the scheduler that runs them.
+ *
+ * Owns the store and the config; knows nothing of D-Bus. Adaptors call it and
+ * listen to its signals: "job-added" (HfhubJob), "job-removed" (HfhubJob) and
+ * "status-changed" (idle/busy or the job counts changed). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hfhub-config.h"
+#include "hfhub-job.h"
+#include "hfhub-store.h"
+
+G_BEGIN_DECLS
+
+#define HFHUB_TYPE_ENGINE (hfhub_engine_get_type())
+G_DECLARE_FINAL_TYPE(HfhubEngine, hfhub_engine, HFHUB, ENGINE, GObject)
+
+/* One accepted option of a job kind: its key and GVariant type string. */
+typedef struct {
+	const gchar *key;
+	const gchar *type;
+} HfhubOptionSpec;
+
+/* What a kind of job does. run_async is started by the scheduler with a
+ * cancellable that fires on pause, cancel and shutdown; run_finish returns the
+ * job's result (a{sv}) or an HFHUB_ERROR. */
+typedef struct {
+	const gchar *name;
+	const HfhubOptionSpec *options; /* terminated by { NULL, NULL } */
+	/* checks the request before the row is written; may fill in defaults */
+	gboolean (*prepare)(HfhubEngine *engine, HfhubJobRecord *rec, GError **error);
+	void (*run_async)(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
+			  GAsyncReadyCallback callback, gpointer user_data);
+	GVariant *(*run_finish)(HfhubJob *job, GAsyncResult *res, GError **error);
+	/* the job was cancelled for good: remove what it left behind */
+	void (*discard)(HfhubEngine *engine, HfhubJob *job);
+} HfhubJobKind;
+
+/* Checks @options (a{sv}) against @specs: unknown keys and wrong types are
+ * HFHUB_ERROR_INVALID_ARGUMENT naming the key and the expected type. */
+gboolean
+hfhub_options_validate(GVariant *options, const HfhubOptionSpec *specs, GError **error);
+
+HfhubEngine *
+hfhub_engine_new(HfhubConfig *config, HfhubStore *store);
+
+HfhubConfig *
+hfhub_engine_get_config(HfhubEngine *self);
+HfhubStore *
+hfhub_engine_get_store(HfhubEngine *self);
+
+void
+hfhub_engine_register_kind(HfhubEngine *self, const HfhubJobKind *kind);
+const HfhubJobKind *
+hfhub_engine_get_kind(HfhubEngine *self, const gchar *name);
+
+/* Reads the jobs of the store: a job that was running comes back queued.
+ * Finished jobs older than keep-finished-days are forgotten. Then starts the
+ * scheduler. */
+gboolean
+hfhub_engine_load(HfhubEngine *self, GError **error);
+
+/* Validates, writes the row (committed before this returns), emits
+ * "job-added" and lets the scheduler start it. @options may be NULL. */
+HfhubJob *
+hfhub_engine_add_job(HfhubEngine *self, const gchar *kind, const gchar *repo_type,
+		     const gchar *repo_id, const gchar *revision, GVariant *options,
+		     const gchar *owner, GError **error);
+
+HfhubJob *
+hfhub_engine_get_job(HfhubEngine *self, guint64 id, GError **error);
+/* element type HfhubJob, oldest first */
+GPtrArray *
+hfhub_engine_list_jobs(HfhubEngine *self);
+/* jobs per state nick */
+GHashTable *
+hfhub_engine_count_jobs(HfhubEngine *self);
+/* no job queued or running */
+gboolean
+hfhub_engine_is_idle(HfhubEngine *self);
+
+gboolean
+hfhub_engine_cancel_job(HfhubEngine *self, HfhubJob *job, GError **error);
+gboolean
+hfhub_engine_pause_job(HfhubEngine *self, HfhubJob *job, GError **error);
+gboolean
+hfhub_engine_resume_job(HfhubEngine *self, HfhubJob *job, GError **error);
+
+/* Persists the progress of running jobs and stops them without changing
+ * their state: they continue when the daemon starts again. */
+void
+hfhub_engine_shutdown(HfhubEngine *self);
+
+/* for job kinds: sets the human-readable reason of the current state */
+void
+hfhub_engine_set_job_reason(HfhubEngine *self, HfhubJob *job, const gchar *reason);
+
+G_END_DECLS

@@ -1,0 +1,8 @@
+#include "config.h"
+
+#include "hfhub-kinds.h"
+
+void
+hfhub_kinds_register_all(HfhubEngine *engine)
+{
+}
