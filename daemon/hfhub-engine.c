@@ -261,6 +261,9 @@ job_run_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_free(rec->error_message);
 		rec->error_message = g_strdup(error->message);
 		g_debug("job %" G_GUINT64_FORMAT " failed: %s", rec->id, error->message);
+		/* nothing can resume a failed job: what it left behind goes */
+		if (kind->discard != NULL)
+			kind->discard(self, job);
 		set_state_or_warn(self, job, HFHUB_JOB_STATE_FAILED, "");
 	}
 	g_object_unref(job);

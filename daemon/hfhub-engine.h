@@ -33,7 +33,7 @@ typedef struct {
 	void (*run_async)(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 			  GAsyncReadyCallback callback, gpointer user_data);
 	GVariant *(*run_finish)(HfhubJob *job, GAsyncResult *res, GError **error);
-	/* the job was cancelled for good: remove what it left behind */
+	/* the job was cancelled or failed for good: remove what it left behind */
 	void (*discard)(HfhubEngine *engine, HfhubJob *job);
 } HfhubJobKind;
 
