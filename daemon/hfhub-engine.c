@@ -129,7 +129,7 @@ hfhub_options_validate(GVariant *options, const HfhubOptionSpec *specs, GError *
 {
 	GVariantIter iter;
 	const gchar *key;
-	GVariant *value;
+	GVariant *value_raw;
 
 	if (options == NULL)
 		return TRUE;
@@ -140,7 +140,9 @@ hfhub_options_validate(GVariant *options, const HfhubOptionSpec *specs, GError *
 		return FALSE;
 	}
 	g_variant_iter_init(&iter, options);
-	while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+	/* _next, not _loop: returning from inside a _loop leaks its value */
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value_raw)) {
+		g_autoptr(GVariant) value = value_raw;
 		const HfhubOptionSpec *spec = NULL;
 		for (guint i = 0; specs != NULL && specs[i].key != NULL; i++) {
 			if (g_str_equal(specs[i].key, key)) {
