@@ -20,7 +20,9 @@
 #include "hfhub-local-dir.h"
 #include "hfhub-repo-path.h"
 
-#define READ_CHUNK	     (1024 * 1024)
+#define READ_CHUNK (1024 * 1024)
+/* below this, hashing inline costs less than a thread */
+#define PIPE_MIN_SIZE	     (8 * 1024 * 1024)
 #define MAX_STALLED_ATTEMPTS 5
 #define PROGRESS_INTERVAL_MS 100
 
@@ -201,6 +203,65 @@ content_range_start(SoupMessage *msg, guint64 *start)
 	return TRUE;
 }
 
+/* Copies the body into @fd at *offset. Large files are hashed on a thread of
+ * their own (network, disk and SHA-256 overlap); small ones inline. Every
+ * byte written is hashed, also when the body breaks off, so that a retry
+ * can continue with the same hasher. */
+static gboolean
+stream_body(Download *dl, const HfhubRepoFile *file, GInputStream *stream, int fd, guint64 *offset,
+	    HfhubHasher *hasher, GError **error)
+{
+	HfhubHashPipe *pipe = file->size >= PIPE_MIN_SIZE ? hfhub_hash_pipe_new(hasher) : NULL;
+
+	g_assert(READ_CHUNK <= hfhub_hash_pipe_buffer_size());
+	g_autofree guint8 *inline_buf = pipe == NULL ? g_malloc(READ_CHUNK) : NULL;
+	gboolean ok = TRUE;
+
+	while (ok) {
+		guint8 *buf = pipe != NULL ? hfhub_hash_pipe_get_buffer(pipe) : inline_buf;
+		gsize n = 0;
+		g_autoptr(GError) read_error = NULL;
+
+		/* fill a whole buffer: fewer, larger handovers to the hasher */
+		g_input_stream_read_all(stream, buf, READ_CHUNK, &n, dl->abort, &read_error);
+		if (*offset + n > file->size) {
+			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_CHECKSUM_MISMATCH,
+				    "%s: the server sent more than the %" G_GUINT64_FORMAT
+				    " bytes the Hub listed",
+				    file->path, file->size);
+			n = 0;
+			ok = FALSE;
+		} else if (n > 0 && !write_all(fd, buf, n, error)) {
+			n = 0;
+			ok = FALSE;
+		}
+		if (pipe != NULL)
+			hfhub_hash_pipe_push(pipe, buf, n);
+		else if (n > 0)
+			hfhub_hasher_update(hasher, buf, n);
+		*offset += n;
+		add_progress(dl, (gint64)n);
+		if (!ok)
+			break;
+		if (read_error != NULL) {
+			if (g_error_matches(read_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+				hfhub_error_convert(&read_error);
+			} else {
+				g_prefix_error(&read_error, "%s: ", file->path);
+				read_error->domain = HFHUB_ERROR;
+				read_error->code = HFHUB_ERROR_NETWORK;
+			}
+			g_propagate_error(error, g_steal_pointer(&read_error));
+			ok = FALSE;
+		} else if (n < READ_CHUNK) {
+			break; /* end of the body */
+		}
+	}
+	if (pipe != NULL)
+		hfhub_hash_pipe_finish(pipe);
+	return ok;
+}
+
 /* Streams the rest of @file into @fd from its current size, hashing as it
  * goes. *offset is the bytes already in the file (hashed into @hasher). */
 static gboolean
@@ -213,7 +274,6 @@ transfer(Download *dl, const HfhubRepoFile *file, int fd, guint64 *offset, Hfhub
 		soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
 	g_autoptr(SoupMessage) msg = NULL;
 	g_autoptr(GInputStream) stream = NULL;
-	g_autofree guint8 *buf = NULL;
 	g_autofree gchar *if_range = g_strdup_printf("\"%s\"", hfhub_repo_file_etag(file));
 
 	if (*offset > 0) {
@@ -252,34 +312,8 @@ transfer(Download *dl, const HfhubRepoFile *file, int fd, guint64 *offset, Hfhub
 			    g_strerror(errno));
 		return FALSE;
 	}
-	buf = g_malloc(READ_CHUNK);
-	for (;;) {
-		gssize n = g_input_stream_read(stream, buf, READ_CHUNK, dl->abort, error);
-		if (n < 0) {
-			if (!g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-				g_prefix_error(error, "%s: ", file->path);
-				(*error)->domain = HFHUB_ERROR;
-				(*error)->code = HFHUB_ERROR_NETWORK;
-			} else {
-				hfhub_error_convert(error);
-			}
-			return FALSE;
-		}
-		if (n == 0)
-			break;
-		if (*offset + (guint64)n > file->size) {
-			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_CHECKSUM_MISMATCH,
-				    "%s: the server sent more than the %" G_GUINT64_FORMAT
-				    " bytes the Hub listed",
-				    file->path, file->size);
-			return FALSE;
-		}
-		if (!write_all(fd, buf, (gsize)n, error))
-			return FALSE;
-		hfhub_hasher_update(*hasher, buf, (gsize)n);
-		*offset += (guint64)n;
-		add_progress(dl, n);
-	}
+	if (!stream_body(dl, file, stream, fd, offset, *hasher, error))
+		return FALSE;
 	if (*offset != file->size) {
 		g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_NETWORK,
 			    "%s: the connection ended at %" G_GUINT64_FORMAT

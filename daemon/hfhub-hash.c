@@ -105,3 +105,99 @@ hfhub_hasher_update_from_fd(HfhubHasher *self, int fd, guint64 length, GCancella
 	}
 	return TRUE;
 }
+
+#define PIPE_BUFFERS	 4
+#define PIPE_BUFFER_SIZE (1024 * 1024)
+
+typedef struct {
+	guint8 *data;
+	gsize len;
+} PipeChunk;
+
+struct _HfhubHashPipe {
+	HfhubHasher *hasher;
+	GAsyncQueue *free_buffers; /* guint8* */
+	GAsyncQueue *to_hash;	   /* PipeChunk*; len 0 ends */
+	GThread *thread;
+	guint8 *buffers[PIPE_BUFFERS];
+};
+
+static gpointer
+hash_pipe_thread(gpointer user_data)
+{
+	HfhubHashPipe *self = user_data;
+
+	for (;;) {
+		PipeChunk *chunk = g_async_queue_pop(self->to_hash);
+		gsize len = chunk->len;
+		if (len > 0)
+			hfhub_hasher_update(self->hasher, chunk->data, len);
+		if (chunk->data != NULL)
+			g_async_queue_push(self->free_buffers, chunk->data);
+		g_free(chunk);
+		if (len == 0)
+			return NULL;
+	}
+}
+
+gsize
+hfhub_hash_pipe_buffer_size(void)
+{
+	return PIPE_BUFFER_SIZE;
+}
+
+HfhubHashPipe *
+hfhub_hash_pipe_new(HfhubHasher *hasher)
+{
+	HfhubHashPipe *self = g_new0(HfhubHashPipe, 1);
+
+	self->hasher = hasher;
+	self->free_buffers = g_async_queue_new();
+	self->to_hash = g_async_queue_new();
+	for (guint i = 0; i < PIPE_BUFFERS; i++) {
+		self->buffers[i] = g_malloc(PIPE_BUFFER_SIZE);
+		g_async_queue_push(self->free_buffers, self->buffers[i]);
+	}
+	self->thread = g_thread_new("hfhub-hash", hash_pipe_thread, self);
+	return self;
+}
+
+guint8 *
+hfhub_hash_pipe_get_buffer(HfhubHashPipe *self)
+{
+	return g_async_queue_pop(self->free_buffers);
+}
+
+void
+hfhub_hash_pipe_push(HfhubHashPipe *self, guint8 *buffer, gsize len)
+{
+	PipeChunk *chunk = g_new0(PipeChunk, 1);
+
+	if (len == 0) {
+		hfhub_hash_pipe_put_back(self, buffer);
+		g_free(chunk);
+		return;
+	}
+	chunk->data = buffer;
+	chunk->len = len;
+	g_async_queue_push(self->to_hash, chunk);
+}
+
+void
+hfhub_hash_pipe_put_back(HfhubHashPipe *self, guint8 *buffer)
+{
+	g_async_queue_push(self->free_buffers, buffer);
+}
+
+void
+hfhub_hash_pipe_finish(HfhubHashPipe *self)
+{
+	/* the end marker: no data, no length */
+	g_async_queue_push(self->to_hash, g_new0(PipeChunk, 1));
+	g_thread_join(self->thread);
+	for (guint i = 0; i < PIPE_BUFFERS; i++)
+		g_free(self->buffers[i]);
+	g_async_queue_unref(self->free_buffers);
+	g_async_queue_unref(self->to_hash);
+	g_free(self);
+}

@@ -34,3 +34,31 @@ hfhub_hasher_update_from_fd(HfhubHasher *self, int fd, guint64 length, GCancella
 			    GError **error);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* HfhubHashPipe: hashes on a thread of its own what the caller reads and
+ * writes on another, so that network, disk and SHA-256 overlap instead of
+ * adding up. Buffers go round a small fixed pool: memory stays flat. */
+typedef struct _HfhubHashPipe HfhubHashPipe;
+
+/* @hasher is borrowed until hfhub_hash_pipe_finish() */
+HfhubHashPipe *
+hfhub_hash_pipe_new(HfhubHasher *hasher);
+/* a free buffer of hfhub_hash_pipe_buffer_size() bytes; waits while all
+ * are being hashed */
+guint8 *
+hfhub_hash_pipe_get_buffer(HfhubHashPipe *self);
+gsize
+hfhub_hash_pipe_buffer_size(void);
+/* hands @len bytes of a buffer from get_buffer() over to the hashing thread */
+void
+hfhub_hash_pipe_push(HfhubHashPipe *self, guint8 *buffer, gsize len);
+/* gives back a buffer from get_buffer() that was not pushed */
+void
+hfhub_hash_pipe_put_back(HfhubHashPipe *self, guint8 *buffer);
+/* waits until everything pushed is hashed and frees the pipe */
+void
+hfhub_hash_pipe_finish(HfhubHashPipe *self);
+
+G_END_DECLS
