@@ -18,6 +18,7 @@ struct _HfhubConfig {
 	gchar *cache_dir;
 	gboolean offline;
 	guint download_parallelism;
+	guint stall_timeout;
 };
 
 G_DEFINE_FINAL_TYPE(HfhubConfig, hfhub_config, G_TYPE_OBJECT)
@@ -74,6 +75,7 @@ hfhub_config_init(HfhubConfig *self)
 	self->keep_finished_days = 7;
 	self->endpoint = g_strdup(DEFAULT_ENDPOINT);
 	self->download_parallelism = 8;
+	self->stall_timeout = 30;
 }
 
 static const KeySpec *
@@ -269,4 +271,10 @@ guint
 hfhub_config_get_download_parallelism(HfhubConfig *self)
 {
 	return self->download_parallelism;
+}
+
+guint
+hfhub_config_get_stall_timeout(HfhubConfig *self)
+{
+	return self->stall_timeout;
 }

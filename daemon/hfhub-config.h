@@ -38,5 +38,8 @@ gboolean
 hfhub_config_get_offline(HfhubConfig *self);
 guint
 hfhub_config_get_download_parallelism(HfhubConfig *self);
+/* seconds without a byte before a transfer is dropped and resumed */
+guint
+hfhub_config_get_stall_timeout(HfhubConfig *self);
 
 G_END_DECLS

@@ -819,17 +819,6 @@ option_strv(HfhubJob *job, const gchar *key)
 	return NULL;
 }
 
-static HfhubHttp *
-shared_http(void)
-{
-	static HfhubHttp *http;
-
-	/* created on the main thread before any worker sends */
-	if (http == NULL)
-		http = hfhub_http_new();
-	return http;
-}
-
 static void
 download_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 		   GAsyncReadyCallback callback, gpointer user_data)
@@ -846,7 +835,7 @@ download_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable
 	g_cond_init(&dl->cond);
 	dl->job = g_object_ref(job);
 	dl->store = g_object_ref(hfhub_engine_get_store(engine));
-	dl->http = g_object_ref(shared_http());
+	dl->http = g_object_ref(hfhub_engine_get_http(engine));
 	dl->cancellable = g_object_ref(cancellable);
 	dl->abort = g_cancellable_new();
 	dl->abort_link = g_cancellable_connect(cancellable, G_CALLBACK(abort_on_cancel_cb),

@@ -12,6 +12,7 @@ struct _HfhubEngine {
 	GObject parent_instance;
 	HfhubConfig *config;
 	HfhubStore *store;
+	HfhubHttp *http;
 	GHashTable *kinds;     /* name → const HfhubJobKind* */
 	GHashTable *jobs;      /* id (guint64*) → HfhubJob */
 	GHashTable *running;   /* HfhubJob → RunData* */
@@ -61,6 +62,7 @@ hfhub_engine_dispose(GObject *object)
 	g_clear_pointer(&self->jobs, g_hash_table_unref);
 	g_clear_pointer(&self->kinds, g_hash_table_unref);
 	g_clear_object(&self->store);
+	g_clear_object(&self->http);
 	g_clear_object(&self->config);
 	G_OBJECT_CLASS(hfhub_engine_parent_class)->dispose(object);
 }
@@ -96,6 +98,7 @@ hfhub_engine_new(HfhubConfig *config, HfhubStore *store)
 
 	self->config = g_object_ref(config);
 	self->store = g_object_ref(store);
+	self->http = hfhub_http_new(hfhub_config_get_stall_timeout(config));
 	return self;
 }
 
@@ -109,6 +112,12 @@ HfhubStore *
 hfhub_engine_get_store(HfhubEngine *self)
 {
 	return self->store;
+}
+
+HfhubHttp *
+hfhub_engine_get_http(HfhubEngine *self)
+{
+	return self->http;
 }
 
 void

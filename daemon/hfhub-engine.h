@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "hfhub-config.h"
+#include "hfhub-http.h"
 #include "hfhub-job.h"
 #include "hfhub-store.h"
 
@@ -49,6 +50,9 @@ HfhubConfig *
 hfhub_engine_get_config(HfhubEngine *self);
 HfhubStore *
 hfhub_engine_get_store(HfhubEngine *self);
+/* the daemon's one HTTP session */
+HfhubHttp *
+hfhub_engine_get_http(HfhubEngine *self);
 
 void
 hfhub_engine_register_kind(HfhubEngine *self, const HfhubJobKind *kind);

@@ -74,9 +74,14 @@ hfhub_http_init(HfhubHttp *self)
 }
 
 HfhubHttp *
-hfhub_http_new(void)
+hfhub_http_new(guint stall_timeout)
 {
-	return g_object_new(HFHUB_TYPE_HTTP, NULL);
+	HfhubHttp *self = g_object_new(HFHUB_TYPE_HTTP, NULL);
+
+	/* libsoup's I/O timeout is the stall watchdog: it fires when no byte
+	 * moves for that long, and the download resumes with a Range */
+	g_object_set(self->session, "timeout", stall_timeout, NULL);
+	return self;
 }
 
 static gint

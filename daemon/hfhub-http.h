@@ -25,8 +25,10 @@ typedef struct {
 	const gchar *token;    /* NULL for anonymous */
 } HfhubHttpTarget;
 
+/* @stall_timeout: seconds a socket may stay silent before the transfer
+ * fails with a network error (and is resumed by its caller) */
 HfhubHttp *
-hfhub_http_new(void);
+hfhub_http_new(guint stall_timeout);
 
 /* TRUE when @uri has the same scheme, host and port as @endpoint */
 gboolean
