@@ -48,6 +48,8 @@ static const KeySpec key_specs[] = {
 	{ "hub", "offline", KEY_BOOL, G_STRUCT_OFFSET(HfhubConfig, offline), 0, 0 },
 	{ "download", "parallelism", KEY_UINT, G_STRUCT_OFFSET(HfhubConfig, download_parallelism),
 	  1, 64 },
+	{ "download", "stall-timeout", KEY_UINT, G_STRUCT_OFFSET(HfhubConfig, stall_timeout), 1,
+	  3600 },
 };
 
 static void

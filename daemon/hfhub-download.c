@@ -941,7 +941,29 @@ download_prepare(HfhubEngine *engine, HfhubJobRecord *rec, GError **error)
 	return TRUE;
 }
 
-/* Cancelled or failed for good: the partial files it left go. */
+/* The lock a partial file is written under: a partial whose lock another
+ * writer holds (a second job fetching the same blob) is in use. */
+static gchar *
+partial_lock_path(HfhubEngine *engine, HfhubJob *job, const HfhubJobFileRecord *row)
+{
+	const HfhubJobRecord *rec = hfhub_job_get_record(job);
+	g_autofree gchar *local_dir = NULL;
+	g_autofree gchar *cache_dir = NULL;
+	g_autoptr(HfhubCacheRepo) cache = NULL;
+	HfhubRepoType type = HFHUB_REPO_TYPE_MODEL;
+
+	local_dir = option_string(job, "local-dir", NULL);
+	if (local_dir != NULL)
+		return hfhub_local_dir_lock_path(local_dir, row->path, NULL);
+	cache_dir = option_string(job, "cache-dir",
+				  hfhub_config_get_cache_dir(hfhub_engine_get_config(engine)));
+	hfhub_repo_type_from_string(rec->repo_type, &type);
+	cache = hfhub_cache_repo_new(cache_dir, type, rec->repo_id);
+	return hfhub_cache_repo_lock_path(cache, row->etag);
+}
+
+/* Cancelled or failed for good: the partial files it left go, unless
+ * another transfer of the same blob is writing them. */
 static void
 download_discard(HfhubEngine *engine, HfhubJob *job)
 {
@@ -956,7 +978,18 @@ download_discard(HfhubEngine *engine, HfhubJob *job)
 	}
 	for (guint i = 0; i < rows->len; i++) {
 		HfhubJobFileRecord *row = g_ptr_array_index(rows, i);
-		if (row->partial != NULL && g_unlink(row->partial) == 0)
+		g_autofree gchar *lock_path = NULL;
+		g_autoptr(HfhubFileLock) lock = NULL;
+
+		if (row->partial == NULL || row->etag == NULL)
+			continue;
+		lock_path = partial_lock_path(engine, job, row);
+		lock = lock_path != NULL ? hfhub_file_lock_try(lock_path, NULL) : NULL;
+		if (lock == NULL) {
+			g_debug("%s is in use by another transfer, kept", row->partial);
+			continue;
+		}
+		if (g_unlink(row->partial) == 0)
 			g_debug("removed %s", row->partial);
 	}
 	if (!hfhub_store_remove_job_files(store, hfhub_job_get_id(job), &error))
