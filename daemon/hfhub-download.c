@@ -65,7 +65,8 @@ typedef struct {
 	gint files_total;
 	gint files_downloaded;
 	gssize bytes_downloaded;
-	HfhubStore *store; /* main thread only */
+	HfhubStore *store;   /* main thread only */
+	HfhubEngine *engine; /* main thread only */
 
 	/* the pool's bookkeeping */
 	GMutex mutex;
@@ -96,6 +97,7 @@ download_free(Download *dl)
 	g_strfreev(dl->exclude);
 	g_clear_object(&dl->cache);
 	g_clear_object(&dl->store);
+	g_clear_object(&dl->engine);
 	g_free(dl->commit);
 	g_mutex_clear(&dl->mutex);
 	g_cond_clear(&dl->cond);
@@ -161,6 +163,66 @@ note_file(Download *dl, const HfhubRepoFile *file, const gchar *state, const gch
 	update->row->etag = g_strdup(hfhub_repo_file_etag(file));
 	g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, write_row_cb, update,
 				   (GDestroyNotify)row_update_free);
+}
+
+typedef struct {
+	HfhubEngine *engine;
+	HfhubJob *job;
+	gchar *reason;
+} ReasonUpdate;
+
+static gboolean
+set_reason_cb(gpointer user_data)
+{
+	ReasonUpdate *update = user_data;
+
+	if (hfhub_job_get_state(update->job) == HFHUB_JOB_STATE_RUNNING)
+		hfhub_engine_set_job_reason(update->engine, update->job, update->reason);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+reason_update_free(ReasonUpdate *update)
+{
+	g_object_unref(update->engine);
+	g_object_unref(update->job);
+	g_free(update->reason);
+	g_free(update);
+}
+
+/* from a worker: says why the job is not moving (set on the main thread) */
+static void
+note_reason(Download *dl, const gchar *reason)
+{
+	ReasonUpdate *update = g_new0(ReasonUpdate, 1);
+
+	update->engine = g_object_ref(dl->engine);
+	update->job = g_object_ref(dl->job);
+	update->reason = g_strdup(reason);
+	g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, set_reason_cb, update,
+				   (GDestroyNotify)reason_update_free);
+}
+
+/* Takes the blob's lock; when another transfer (another job, or a Python
+ * process) holds it, says so and waits: its bytes are ours when it ends. */
+static HfhubFileLock *
+lock_blob(Download *dl, const HfhubRepoFile *file, const gchar *lock_path, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	HfhubFileLock *lock = hfhub_file_lock_try(lock_path, &error_local);
+	g_autofree gchar *reason = NULL;
+
+	if (lock != NULL)
+		return lock;
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return NULL;
+	}
+	reason = g_strdup_printf("waiting for another transfer of %s", file->path);
+	note_reason(dl, reason);
+	lock = hfhub_file_lock_acquire(lock_path, dl->abort, error);
+	note_reason(dl, "");
+	return lock;
 }
 
 /* ---- one file */
@@ -430,7 +492,7 @@ fetch_into_cache(Download *dl, const HfhubRepoFile *file, GError **error)
 	g_autoptr(HfhubFileLock) lock = NULL;
 
 	/* the lock huggingface_hub takes for the same blob */
-	lock = hfhub_file_lock_acquire(lock_path, dl->abort, error);
+	lock = lock_blob(dl, file, lock_path, error);
 	if (lock == NULL)
 		return FALSE;
 	/* without a real lock (no flock here) a stable name could be shared
@@ -468,7 +530,7 @@ fetch_into_local_dir(Download *dl, const HfhubRepoFile *file, GError **error)
 	incomplete = hfhub_local_dir_incomplete_path(dl->local_dir, file->path, etag, error);
 	if (incomplete == NULL)
 		return FALSE;
-	lock = hfhub_file_lock_acquire(lock_path, dl->abort, error);
+	lock = lock_blob(dl, file, lock_path, error);
 	if (lock == NULL)
 		return FALSE;
 	if (!dl->force &&
@@ -835,6 +897,7 @@ download_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable
 	g_cond_init(&dl->cond);
 	dl->job = g_object_ref(job);
 	dl->store = g_object_ref(hfhub_engine_get_store(engine));
+	dl->engine = g_object_ref(engine);
 	dl->http = g_object_ref(hfhub_engine_get_http(engine));
 	dl->cancellable = g_object_ref(cancellable);
 	dl->abort = g_cancellable_new();

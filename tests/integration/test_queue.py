@@ -71,7 +71,9 @@ def test_two_jobs_one_transfer(t):
     size = 16 * MiB
     sha = seed_big(t, rid, size, 32)
     t.start_daemon()
-    a, b = start_two(t, rid, size, stall_s=2)
+    a, b = start_two(t, rid, size, stall_s=3)
+    wait_for(lambda: "waiting for another transfer of big.safetensors"
+             in t.job_not_final(b)["state_reason"], 10, "job B to say it waits for A's transfer")
     ja = t.wait_job(a, timeout=60)
     jb = t.wait_job(b, timeout=60)
     eq(ja["state"], "succeeded", "job A")
