@@ -107,12 +107,35 @@ download_free(Download *dl)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Download, download_free)
 
+static void
+note_reason(Download *dl, const gchar *reason);
+
+/* the Hub's rate limit holds this job: say until when */
+static void
+rate_limited_cb(gpointer user_data, gint64 until)
+{
+	Download *dl = user_data;
+	g_autoptr(GDateTime) t = NULL;
+	g_autofree gchar *reason = NULL;
+
+	if (until == 0) {
+		note_reason(dl, "");
+		return;
+	}
+	t = g_date_time_new_from_unix_local(until);
+	reason = g_date_time_format(t, "rate-limited until %H:%M:%S");
+	note_reason(dl, reason);
+}
+
 static HfhubHubRepo
 hub_repo(Download *dl)
 {
 	HfhubHubRepo repo = {
 		.http = dl->http,
-		.target = { .endpoint = dl->endpoint, .token = dl->token },
+		.target = { .endpoint = dl->endpoint,
+			    .token = dl->token,
+			    .on_wait = rate_limited_cb,
+			    .on_wait_data = dl },
 		.type = dl->type,
 		.repo_id = dl->repo_id,
 	};
@@ -457,7 +480,9 @@ fetch_verified(Download *dl, const HfhubRepoFile *file, const gchar *incomplete,
 			}
 			g_debug("%s: %s; retrying from %" G_GUINT64_FORMAT, file->path,
 				error_local->message, offset);
-			if (!hfhub_http_sleep(stalled == 0 ? 200 : hfhub_http_backoff_ms(stalled),
+			/* a rate limit is waited for by the next request itself */
+			if (!g_error_matches(error_local, HFHUB_ERROR, HFHUB_ERROR_RATE_LIMITED) &&
+			    !hfhub_http_sleep(stalled == 0 ? 200 : hfhub_http_backoff_ms(stalled),
 					      dl->abort, error)) {
 				close(fd);
 				return FALSE;

@@ -11,6 +11,10 @@
 struct _HfhubHttp {
 	GObject parent_instance;
 	SoupSession *session;
+	/* the Hub's rate limits, one budget for the whole daemon: "host bucket"
+	 * → monotonic time (µs) before which no request of that bucket goes */
+	GMutex budget_lock;
+	GHashTable *blocked_until;
 };
 
 G_DEFINE_FINAL_TYPE(HfhubHttp, hfhub_http, G_TYPE_OBJECT)
@@ -29,6 +33,8 @@ hfhub_http_finalize(GObject *object)
 	HfhubHttp *self = HFHUB_HTTP(object);
 
 	g_clear_object(&self->session);
+	g_hash_table_unref(self->blocked_until);
+	g_mutex_clear(&self->budget_lock);
 	G_OBJECT_CLASS(hfhub_http_parent_class)->finalize(object);
 }
 
@@ -61,6 +67,8 @@ hfhub_http_init(HfhubHttp *self)
 		glib_minor_version, glib_micro_version, soup_get_major_version(),
 		soup_get_minor_version(), soup_get_micro_version());
 
+	g_mutex_init(&self->budget_lock);
+	self->blocked_until = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	/* libsoup's default of 2 connections per host would serialise a
 	 * snapshot's files; the scheduler bounds concurrency instead */
 	self->session = soup_session_new_with_options("user-agent", agent, "max-conns", 64,
@@ -270,6 +278,87 @@ convert_transport_error(GError **error, const gchar *url)
 	(*error)->code = HFHUB_ERROR_NETWORK;
 }
 
+/* The Hub limits "api" calls and "resolvers" (file downloads) separately. */
+static gchar *
+budget_key(GUri *uri)
+{
+	const gchar *path = g_uri_get_path(uri);
+
+	return g_strdup_printf("%s:%d %s", g_uri_get_host(uri), g_uri_get_port(uri),
+			       g_str_has_prefix(path, "/api/") ? "api" : "resolvers");
+}
+
+/* A 429, or a RateLimit header saying nothing is left: no request of that
+ * bucket goes out before the window resets. */
+static void
+note_rate_limit(HfhubHttp *self, GUri *uri, SoupMessage *msg)
+{
+	const gchar *ratelimit =
+		soup_message_headers_get_one(soup_message_get_response_headers(msg), "RateLimit");
+	gboolean exhausted = ratelimit != NULL && strstr(ratelimit, ";r=0") != NULL;
+	guint wait_s = hfhub_http_retry_after(msg);
+	gint64 until;
+
+	if (soup_message_get_status(msg) != HTTP_TOO_MANY_REQUESTS && !exhausted)
+		return;
+	if (exhausted && wait_s == 0)
+		wait_s = parse_ratelimit_reset(ratelimit);
+	/* a 429 that does not say how long: back off a little */
+	if (wait_s == 0 && soup_message_get_status(msg) == HTTP_TOO_MANY_REQUESTS)
+		wait_s = 1;
+	if (wait_s == 0)
+		return;
+	until = g_get_monotonic_time() + (gint64)wait_s * G_USEC_PER_SEC;
+	g_mutex_lock(&self->budget_lock);
+	{
+		gchar *key = budget_key(uri);
+		gint64 *old = g_hash_table_lookup(self->blocked_until, key);
+		if (old == NULL || *old < until) {
+			gint64 *v = g_new(gint64, 1);
+			*v = until;
+			g_hash_table_replace(self->blocked_until, key, v);
+		} else {
+			g_free(key);
+		}
+	}
+	g_mutex_unlock(&self->budget_lock);
+	g_debug("rate limited on %s for %u s", g_uri_get_host(uri), wait_s);
+}
+
+/* Waits while the request's bucket is rate limited, telling the caller. */
+static gboolean
+wait_budget(HfhubHttp *self, const HfhubHttpTarget *target, GUri *uri, GCancellable *cancellable,
+	    GError **error)
+{
+	g_autofree gchar *key = budget_key(uri);
+	gboolean waited = FALSE;
+
+	for (;;) {
+		gint64 now = g_get_monotonic_time();
+		gint64 until = 0;
+		gint64 *v;
+
+		g_mutex_lock(&self->budget_lock);
+		v = g_hash_table_lookup(self->blocked_until, key);
+		if (v != NULL)
+			until = *v;
+		g_mutex_unlock(&self->budget_lock);
+		if (until <= now)
+			break;
+		if (target->on_wait != NULL)
+			target->on_wait(target->on_wait_data,
+					g_get_real_time() / G_USEC_PER_SEC +
+						(until - now + G_USEC_PER_SEC - 1) /
+							G_USEC_PER_SEC);
+		waited = TRUE;
+		if (!hfhub_http_sleep((guint)((until - now) / 1000) + 1, cancellable, error))
+			return FALSE;
+	}
+	if (waited && target->on_wait != NULL)
+		target->on_wait(target->on_wait_data, 0);
+	return TRUE;
+}
+
 GInputStream *
 hfhub_http_send(HfhubHttp *self, const HfhubHttpTarget *target, const gchar *method,
 		const gchar *url, SoupMessageHeaders *headers, GBytes *body,
@@ -295,6 +384,8 @@ hfhub_http_send(HfhubHttp *self, const HfhubHttpTarget *target, const gchar *met
 		const gchar *location;
 		g_autoptr(GUri) next = NULL;
 
+		if (!wait_budget(self, target, uri, cancellable, error))
+			return NULL;
 		soup_message_add_flags(msg, SOUP_MESSAGE_NO_REDIRECT);
 		if (headers != NULL) {
 			SoupMessageHeadersIter iter;
@@ -321,6 +412,7 @@ hfhub_http_send(HfhubHttp *self, const HfhubHttpTarget *target, const gchar *met
 		}
 		if (first == NULL)
 			first = g_object_ref(msg);
+		note_rate_limit(self, uri, msg);
 		status = soup_message_get_status(msg);
 		if (!SOUP_STATUS_IS_REDIRECTION(status) || status == 304) {
 			if (status >= 400) {
@@ -401,8 +493,11 @@ hfhub_http_fetch(HfhubHttp *self, const HfhubHttpTarget *target, const gchar *me
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return NULL;
 		}
-		wait_ms = hfhub_http_backoff_ms(attempt);
-		if (msg != NULL && hfhub_http_retry_after(msg) > 0)
+		/* a rate limit is waited for in the next send, for every caller */
+		wait_ms = g_error_matches(error_local, HFHUB_ERROR, HFHUB_ERROR_RATE_LIMITED)
+				  ? 0
+				  : hfhub_http_backoff_ms(attempt);
+		if (msg != NULL && wait_ms > 0 && hfhub_http_retry_after(msg) > 0)
 			wait_ms = hfhub_http_retry_after(msg) * 1000;
 		g_debug("%s %s: %s; retrying in %u ms", method, url, error_local->message, wait_ms);
 		if (!hfhub_http_sleep(wait_ms, cancellable, error))

@@ -19,10 +19,16 @@ G_BEGIN_DECLS
 #define HFHUB_TYPE_HTTP (hfhub_http_get_type())
 G_DECLARE_FINAL_TYPE(HfhubHttp, hfhub_http, HFHUB, HTTP, GObject)
 
+/* Called (from the sending thread) when a request must wait for the Hub's
+ * rate limit: @until is the UNIX time it waits for, 0 when the wait is over. */
+typedef void (*HfhubHttpWaitFunc)(gpointer user_data, gint64 until);
+
 /* Where and as whom a request goes. The token is never logged. */
 typedef struct {
 	const gchar *endpoint; /* "https://huggingface.co", no trailing slash */
 	const gchar *token;    /* NULL for anonymous */
+	HfhubHttpWaitFunc on_wait;
+	gpointer on_wait_data;
 } HfhubHttpTarget;
 
 /* @stall_timeout: seconds a socket may stay silent before the transfer

@@ -125,5 +125,29 @@ def test_ctrl_c_cancels_the_job(t):
     eq(incomplete(t, rid), [], ".incomplete files left after the cancel")
 
 
+def test_rate_limit_waits_exactly_and_says_so(t):
+    rid = "org/ratelimit-t2"
+    sha = seed_big(t, rid, 2 * MiB, 35)
+    # the Hub's IETF headers: nothing left in the "api" window for 2 s
+    fid = t.emu.add_fault({"kind": "ratelimit", "retry_after": 2, "host": "main",
+                           "path": "/api/models/" + rid + "/revision/*", "times": 1})[0]
+    t.start_daemon()
+    t0 = time.monotonic()
+    job = harness.require_job(t.cli("download", rid, "big.safetensors", "--detach"))
+    seen = wait_for(lambda: (lambda j: j if "rate-limited until" in j["state_reason"]
+                             or j["state"] in harness.FINAL_STATES else None)(t.job(job["id"])),
+                    10, "the job to say it is rate-limited")
+    check("rate-limited until" in seen["state_reason"],
+          f"the job finished without ever saying it was rate-limited: {seen}")
+    final = t.wait_job(job["id"], timeout=30)
+    elapsed = time.monotonic() - t0
+    eq(final["state"], "succeeded", f"state (error {final.get('error')})")
+    eq((t.emu.fault(fid) or {}).get("fired"), 1, "the 429 fault fired")
+    check(1.8 <= elapsed <= 6, f"waited {elapsed:.1f} s for a 2 s rate limit")
+    revs = [st for p, st in harness.main_paths(t.emu.counters()).items() if "/revision/" in p]
+    eq(sum(harness.gets(st) for st in revs), 2, "revision requests (one 429, one retry)")
+    eq(harness.sha256_file(final["result"]["path"]), sha, "sha256 of the file")
+
+
 if __name__ == "__main__":
     harness.main(globals(), emulator=True)
