@@ -36,6 +36,10 @@ typedef struct {
 	gint max_workers;
 	gint priority;
 	gchar *identity;
+	gchar *at;
+	gchar *window;
+	gboolean unmetered_only;
+	gint64 start_at; /* from --at */
 } DownloadArgs;
 
 static void
@@ -48,6 +52,8 @@ download_args_clear(DownloadArgs *args)
 	g_free(args->cache_dir);
 	g_free(args->local_dir);
 	g_free(args->identity);
+	g_free(args->at);
+	g_free(args->window);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(DownloadArgs, download_args_clear)
@@ -96,6 +102,12 @@ build_options(DownloadArgs *args)
 		g_variant_dict_insert(options, "identity", "s", args->identity);
 	if (args->detach)
 		g_variant_dict_insert(options, "detach", "b", TRUE);
+	if (args->start_at > 0)
+		g_variant_dict_insert(options, "start-at", "x", args->start_at);
+	if (args->window != NULL)
+		g_variant_dict_insert(options, "window", "s", args->window);
+	if (args->unmetered_only)
+		g_variant_dict_insert(options, "unmetered-only", "b", TRUE);
 	return g_variant_dict_end(options);
 }
 
@@ -274,6 +286,28 @@ validate_args(HfhubCli *cli, DownloadArgs *args, gint *exit_code)
 	return TRUE;
 }
 
+/* "01:00" → the next 01:00 to come, as a UNIX time */
+static gboolean
+parse_at(const gchar *text, gint64 *start_at)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autoptr(GDateTime) today = NULL;
+	guint h = 0, m = 0, sec = 0;
+	gchar extra;
+	gint n = sscanf(text, "%2u:%2u:%2u%c", &h, &m, &sec, &extra);
+
+	if (n != 3 && !(n == 2 && sscanf(text, "%2u:%2u%c", &h, &m, &extra) == 2))
+		return FALSE;
+	if (h > 23 || m > 59 || sec > 59)
+		return FALSE;
+	today = g_date_time_new_local(g_date_time_get_year(now), g_date_time_get_month(now),
+				      g_date_time_get_day_of_month(now), (gint)h, (gint)m, sec);
+	*start_at = g_date_time_to_unix(today);
+	if (*start_at <= g_date_time_to_unix(now))
+		*start_at += 24 * 3600;
+	return TRUE;
+}
+
 gint
 hfhub_cli_cmd_download(HfhubCli *cli, gint argc, gchar **argv)
 {
@@ -304,6 +338,15 @@ hfhub_cli_cmd_download(HfhubCli *cli, gint argc, gchar **argv)
 		  N_("Download at most N files at the same time"), N_("N") },
 		{ "priority", 0, 0, G_OPTION_ARG_INT, &args.priority,
 		  N_("Priority of the job: higher runs first (default: 0)"), N_("N") },
+		{ "at", 0, 0, G_OPTION_ARG_STRING, &args.at,
+		  N_("Start at this local time (HH:MM or HH:MM:SS, the next one to come)"),
+		  N_("TIME") },
+		{ "window", 0, 0, G_OPTION_ARG_STRING, &args.window,
+		  N_("Work only inside this daily window of local time, e.g. 01:00-07:00; "
+		     "outside it the job waits and then continues"),
+		  N_("START-END") },
+		{ "unmetered-only", 0, 0, G_OPTION_ARG_NONE, &args.unmetered_only,
+		  N_("Transfer only while the network is not metered"), NULL },
 		{ "token-identity", 0, 0, G_OPTION_ARG_STRING, &args.identity,
 		  N_("Use the token stored under this name instead of the default one"),
 		  N_("NAME") },
@@ -331,6 +374,9 @@ hfhub_cli_cmd_download(HfhubCli *cli, gint argc, gchar **argv)
 			_("Give the repository to download from, e.g. “openai-community/gpt2”."));
 	if (!validate_args(cli, &args, &exit_code))
 		return exit_code;
+	if (args.at != NULL && !parse_at(args.at, &args.start_at))
+		return hfhub_cli_usage_error(
+			cli, _("“%s” is not a time of day: give HH:MM or HH:MM:SS."), args.at);
 	for (gint i = 2; i < argc; i++)
 		g_ptr_array_add(files, argv[i]);
 	g_ptr_array_add(files, NULL);

@@ -217,11 +217,18 @@ render_pieces(HfhubProgress *self, gint64 now, gboolean *with_bar)
 		    *self->reason != '\0')
 			g_ptr_array_add(pieces, g_strdup_printf("%s %s: %s", spinner(self), label,
 								self->reason));
+		else if (running && self->message == NULL && self->reason != NULL &&
+			 *self->reason != '\0')
+			/* a running job's reason is its stage: "hashing", "committing" */
+			g_ptr_array_add(pieces,
+					g_strdup_printf("%s %s", spinner(self), self->reason));
 		else
 			g_ptr_array_add(pieces, g_strdup_printf("%s %s", spinner(self), label));
 	} else {
 		guint percent = (guint)MIN(self->bytes_done * 100 / self->bytes_total, 100);
 		g_ptr_array_add(pieces, g_strdup_printf("%3u%%", percent));
+		if (self->reason != NULL && *self->reason != '\0')
+			g_ptr_array_add(pieces, g_strdup(self->reason));
 	}
 	if (running && (self->bytes_total > 0 || self->bytes_done > 0)) {
 		g_autofree gchar *done = g_format_size(self->bytes_done);

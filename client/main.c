@@ -16,9 +16,12 @@
 
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <string.h>
 
+#include "hfhub-cli-cache.h"
 #include "hfhub-cli-commands.h"
 #include "hfhub-cli-json.h"
+#include "hfhub-cli-repo.h"
 #include "hfhub-error.h"
 #include "hfhub-text.h"
 
@@ -32,12 +35,68 @@ static const HfhubCliCommand commands[] = {
 	  hfhub_cli_cmd_daemon_status, FALSE },
 	{ NULL, "download", N_("Download files from a repository on the Hub"),
 	  hfhub_cli_cmd_download, FALSE },
+	{ NULL, "upload", N_("Upload a file or a folder to a repository on the Hub"),
+	  hfhub_cli_cmd_upload, FALSE },
+	{ "repo-files", "delete", N_("Delete files of a repository on the Hub in one commit"),
+	  hfhub_cli_cmd_repo_files_delete, FALSE },
 	{ "jobs", "ls", N_("List jobs"), hfhub_cli_cmd_jobs_ls, FALSE },
 	{ "jobs", "show", N_("Show every property of a job"), hfhub_cli_cmd_jobs_show, FALSE },
 	{ "jobs", "cancel", N_("Cancel jobs"), hfhub_cli_cmd_jobs_cancel, FALSE },
 	{ "jobs", "pause", N_("Pause jobs"), hfhub_cli_cmd_jobs_pause, FALSE },
 	{ "jobs", "resume", N_("Resume paused jobs"), hfhub_cli_cmd_jobs_resume, FALSE },
 	{ "jobs", "wait", N_("Wait until jobs finish"), hfhub_cli_cmd_jobs_wait, FALSE },
+	{ "cache", "ls", N_("List the repositories in the Hugging Face cache"),
+	  hfhub_cli_cmd_cache_ls, FALSE },
+	{ "cache", "rm", N_("Delete repositories or revisions from the cache"),
+	  hfhub_cli_cmd_cache_rm, FALSE },
+	{ "cache", "prune", N_("Delete detached revisions and abandoned partial downloads"),
+	  hfhub_cli_cmd_cache_prune, FALSE },
+	{ "cache", "verify", N_("Check cached files against their hashes, and repair them"),
+	  hfhub_cli_cmd_cache_verify, FALSE },
+	{ "jobs", "prio", N_("Change a job's priority"), hfhub_cli_cmd_jobs_prio, FALSE },
+	{ "daemon config", "get", N_("Show the daemon's settings"), hfhub_cli_cmd_daemon_config_get,
+	  FALSE },
+	{ "daemon config", "set", N_("Change a setting of the daemon"),
+	  hfhub_cli_cmd_daemon_config_set, FALSE },
+	{ "auth", "login", N_("Log in to the Hub: validate a token and keep it in the keyring"),
+	  hfhub_cli_cmd_auth_login, FALSE },
+	{ "auth", "logout", N_("Delete a stored token"), hfhub_cli_cmd_auth_logout, FALSE },
+	{ "auth", "whoami", N_("Show who requests to the Hub are made as"),
+	  hfhub_cli_cmd_auth_whoami, FALSE },
+	{ "auth", "list", N_("List the stored identities"), hfhub_cli_cmd_auth_list, FALSE },
+	{ "auth", "switch", N_("Make an identity the default of its endpoint"),
+	  hfhub_cli_cmd_auth_switch, FALSE },
+	{ "auth", "token", N_("Print the default token, for scripts"), hfhub_cli_cmd_auth_token,
+	  FALSE },
+	{ "auth", "import", N_("Import the tokens huggingface_hub stored"),
+	  hfhub_cli_cmd_auth_import, FALSE },
+	{ "repo", "create", N_("Create a repository on the Hub"), hfhub_cli_cmd_repo_create,
+	  FALSE },
+	{ "repo", "delete", N_("Delete a repository from the Hub"), hfhub_cli_cmd_repo_delete,
+	  FALSE },
+	{ "repo", "settings", N_("Change the visibility or gating of a repository"),
+	  hfhub_cli_cmd_repo_settings, FALSE },
+	{ "repo", "move", N_("Rename a repository or move it to another namespace"),
+	  hfhub_cli_cmd_repo_move, FALSE },
+	{ "repo", "info", N_("Show a repository at a revision"), hfhub_cli_cmd_repo_info, FALSE },
+	{ "repo", "files", N_("List the files of a repository"), hfhub_cli_cmd_repo_files, FALSE },
+	{ "repo", "commits", N_("List the commits of a repository"), hfhub_cli_cmd_repo_commits,
+	  FALSE },
+	{ "repo branch", "create", N_("Create a branch"), hfhub_cli_cmd_repo_branch_create, FALSE },
+	{ "repo branch", "delete", N_("Delete a branch"), hfhub_cli_cmd_repo_branch_delete, FALSE },
+	{ "repo branch", "list", N_("List the branches"), hfhub_cli_cmd_repo_branch_list, FALSE },
+	{ "repo tag", "create", N_("Create a tag"), hfhub_cli_cmd_repo_tag_create, FALSE },
+	{ "repo tag", "delete", N_("Delete a tag"), hfhub_cli_cmd_repo_tag_delete, FALSE },
+	{ "repo tag", "list", N_("List the tags"), hfhub_cli_cmd_repo_tag_list, FALSE },
+	{ "models", "ls", N_("Search models, or list a model's files"), hfhub_cli_cmd_models_ls,
+	  FALSE },
+	{ "models", "info", N_("Show a model"), hfhub_cli_cmd_models_info, FALSE },
+	{ "datasets", "ls", N_("Search datasets, or list a dataset's files"),
+	  hfhub_cli_cmd_datasets_ls, FALSE },
+	{ "datasets", "info", N_("Show a dataset"), hfhub_cli_cmd_datasets_info, FALSE },
+	{ "spaces", "ls", N_("Search Spaces, or list a Space's files"), hfhub_cli_cmd_spaces_ls,
+	  FALSE },
+	{ "spaces", "info", N_("Show a Space"), hfhub_cli_cmd_spaces_info, FALSE },
 	/* for CI: keeps the man page and the shell completion in sync */
 	{ NULL, "list-commands", NULL, cmd_list_commands, TRUE },
 };
@@ -67,7 +126,11 @@ commands_help(const gchar *group)
 		const HfhubCliCommand *command = &commands[i];
 		g_autofree gchar *name = command_full_name(command);
 
-		if (command->hidden || (group != NULL && g_strcmp0(command->group, group) != 0))
+		/* a group's help lists its subgroups' commands too ("repo tag …") */
+		if (command->hidden ||
+		    (group != NULL && g_strcmp0(command->group, group) != 0 &&
+		     !(command->group != NULL && g_str_has_prefix(command->group, group) &&
+		       command->group[strlen(group)] == ' ')))
 			continue;
 		g_string_append_printf(out, "  %s", name);
 		for (guint j = hfhub_text_width(name); j < width + 3; j++)
@@ -166,6 +229,14 @@ dispatch_group(HfhubCli *cli, const gchar *group, gint argc, gchar **argv)
 	}
 	if (g_str_equal(word, "--help") || g_str_equal(word, "-h"))
 		return print_group_help(group, FALSE);
+	{
+		/* a group within the group: "hfhub daemon config get" */
+		g_autofree gchar *subgroup = g_strdup_printf("%s %s", group, word);
+		if (is_group(subgroup)) {
+			g_clear_pointer(&cli->command_name, g_free);
+			return dispatch_group(cli, subgroup, argc - 1, argv + 1);
+		}
+	}
 	for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
 		if (g_strcmp0(commands[i].group, group) == 0 &&
 		    g_str_equal(commands[i].name, word)) {

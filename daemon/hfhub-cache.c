@@ -254,25 +254,22 @@ hfhub_fs_write_atomic(const gchar *tmp_dir, const gchar *path, const gchar *cont
 	return TRUE;
 }
 
-/* The mode a file newly created in @dir gets: huggingface_hub touches a probe
- * file and copies its mode, which applies the umask (and nothing else) without
- * calling umask(), which is process-wide and so racy between threads. */
+/* The mode a file newly created in @dir gets (the same in every dir). */
 static gboolean
 new_file_mode(const gchar *dir, mode_t *mode)
 {
-	g_autofree gchar *probe = g_build_filename(dir, ".hfhub-probe-XXXXXX", NULL);
-	GStatBuf st;
-	gint fd = g_mkstemp_full(probe, O_RDWR | O_CLOEXEC, 0666);
-	gboolean ok;
+	g_autofree gchar *status = NULL;
+	const gchar *line;
+	mode_t mask = 022;
 
-	if (fd < 0)
-		return FALSE;
-	ok = fstat(fd, &st) == 0;
-	g_close(fd, NULL);
-	g_unlink(probe);
-	if (ok)
-		*mode = st.st_mode & 07777;
-	return ok;
+	/* what a freshly created file gets: 0666 less the umask. Python probes
+	 * with a temporary file per blob; reading the umask costs no inode.
+	 * umask() itself would be racy between threads. */
+	if (g_file_get_contents("/proc/self/status", &status, NULL, NULL) &&
+	    (line = strstr(status, "\nUmask:")) != NULL)
+		mask = (mode_t)(g_ascii_strtoull(line + 7, NULL, 8) & 0777);
+	*mode = 0666 & ~mask;
+	return TRUE;
 }
 
 /* copies @src to a temporary file next to @dest, fsync()s it and renames it

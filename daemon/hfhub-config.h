@@ -1,4 +1,6 @@
-/* HfhubConfig: hfhubd.conf (key file) merged over built-in defaults. */
+/* HfhubConfig: hfhubd.conf (key file) merged over built-in defaults, and
+ * changeable while the daemon runs (a change is saved back to the file and
+ * announced with the "changed" signal, detail = "group.key"). */
 #pragma once
 
 #include <glib-object.h>
@@ -19,6 +21,22 @@ hfhub_config_default_path(void);
 
 const gchar *
 hfhub_config_get_path(HfhubConfig *self);
+
+/* ---- generic access by "group.key" (D-Bus, CLI) */
+
+/* every key and its current value, a{sv} */
+GVariant *
+hfhub_config_dup_all(HfhubConfig *self);
+/* NULL with INVALID_ARGUMENT for an unknown key */
+GVariant *
+hfhub_config_dup_value(HfhubConfig *self, const gchar *key, GError **error);
+/* @value is of the key's type, or a string in key-file syntax. Validates,
+ * applies, saves the file, emits "changed". Nothing changes on error. */
+gboolean
+hfhub_config_set_value(HfhubConfig *self, const gchar *key, GVariant *value, GError **error);
+
+/* ---- typed getters */
+
 /* seconds without queued or running jobs before the daemon exits; 0 = never */
 guint
 hfhub_config_get_idle_timeout(HfhubConfig *self);
@@ -41,5 +59,18 @@ hfhub_config_get_download_parallelism(HfhubConfig *self);
 /* seconds without a byte before a transfer is dropped and resumed */
 guint
 hfhub_config_get_stall_timeout(HfhubConfig *self);
+/* bytes per second for all downloads (uploads) together; 0 = no limit */
+guint64
+hfhub_config_get_download_bandwidth_limit(HfhubConfig *self);
+guint64
+hfhub_config_get_upload_bandwidth_limit(HfhubConfig *self);
+/* the default window jobs work in ("HH:MM-HH:MM"), "" = always */
+const gchar *
+hfhub_config_get_window(HfhubConfig *self);
+gboolean
+hfhub_config_get_unmetered_only(HfhubConfig *self);
+/* "auto" (ask the network monitor), "yes" or "no" */
+const gchar *
+hfhub_config_get_network_metered(HfhubConfig *self);
 
 G_END_DECLS

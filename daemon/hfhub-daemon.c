@@ -9,9 +9,12 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "hfhub-auth-exported.h"
+#include "hfhub-cache-exported.h"
 #include "hfhub-error.h"
 #include "hfhub-job-exported.h"
 #include "hfhub-manager.h"
+#include "hfhub-repos-exported.h"
 #include "hfhub-names.h"
 
 /* one per connection we serve: the session bus, or each peer */
@@ -19,18 +22,23 @@ typedef struct {
 	GDBusConnection *connection;
 	GDBusObjectManagerServer *objects;
 	gulong closed_id;
+	guint filter_id;
 } Export;
 
 struct _HfhubDaemon {
 	GObject parent_instance;
 	HfhubEngine *engine;
 	HfhubManager *manager;
+	HfhubCacheExported *cache;
+	HfhubAuthExported *auth; /* NULL without identities (tests) */
+	HfhubReposExported *repos;
 	GHashTable *job_objects; /* id (guint64*) → HfhubDBusObjectSkeleton */
 	GPtrArray *exports;	 /* Export* */
 	guint owner_id;
 	gboolean name_acquired;
 	GDBusServer *server;
 	gchar *socket_path;
+	gint last_call; /* monotonic seconds of the last method call (atomic) */
 	guint idle_source;
 };
 
@@ -42,10 +50,15 @@ static guint signals[SIGNAL_LAST];
 static void
 update_idle(HfhubDaemon *self);
 
+static GDBusMessage *
+note_call_filter(GDBusConnection *connection, GDBusMessage *message, gboolean incoming,
+		 gpointer user_data);
+
 static void
 export_free(Export *exp)
 {
 	g_signal_handler_disconnect(exp->connection, exp->closed_id);
+	g_dbus_connection_remove_filter(exp->connection, exp->filter_id);
 	g_dbus_object_manager_server_set_connection(exp->objects, NULL);
 	g_object_unref(exp->objects);
 	g_object_unref(exp->connection);
@@ -64,6 +77,13 @@ connection_closed_cb(GDBusConnection *connection, gboolean remote_peer_vanished,
 			continue;
 		g_dbus_interface_skeleton_unexport_from_connection(
 			G_DBUS_INTERFACE_SKELETON(self->manager), connection);
+		g_dbus_interface_skeleton_unexport_from_connection(
+			G_DBUS_INTERFACE_SKELETON(self->cache), connection);
+		g_dbus_interface_skeleton_unexport_from_connection(
+			G_DBUS_INTERFACE_SKELETON(self->repos), connection);
+		if (self->auth != NULL)
+			g_dbus_interface_skeleton_unexport_from_connection(
+				G_DBUS_INTERFACE_SKELETON(self->auth), connection);
 		g_ptr_array_remove_index(self->exports, i);
 		break;
 	}
@@ -85,9 +105,23 @@ hfhub_daemon_export(HfhubDaemon *self, GDBusConnection *connection)
 	while (g_hash_table_iter_next(&iter, NULL, &value))
 		g_dbus_object_manager_server_export(exp->objects, value);
 	g_dbus_object_manager_server_set_connection(exp->objects, connection);
+	exp->filter_id = g_dbus_connection_add_filter(connection, note_call_filter, self, NULL);
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->manager), connection,
 					      HFHUB_DBUS_PATH, &error))
 		g_warning("cannot export the manager: %s", error->message);
+	g_clear_error(&error);
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->cache), connection,
+					      HFHUB_DBUS_PATH, &error))
+		g_warning("cannot export the cache interface: %s", error->message);
+	g_clear_error(&error);
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->repos), connection,
+					      HFHUB_DBUS_PATH, &error))
+		g_warning("cannot export the repos interface: %s", error->message);
+	g_clear_error(&error);
+	if (self->auth != NULL &&
+	    !g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->auth), connection,
+					      HFHUB_DBUS_PATH, &error))
+		g_warning("cannot export the auth interface: %s", error->message);
 	exp->closed_id =
 		g_signal_connect(connection, "closed", G_CALLBACK(connection_closed_cb), self);
 	g_ptr_array_add(self->exports, exp);
@@ -138,14 +172,36 @@ job_removed_cb(HfhubEngine *engine, HfhubJob *job, gpointer user_data)
 	hfhub_dbus_manager_emit_job_removed(HFHUB_DBUS_MANAGER(self->manager), path);
 }
 
+/* Runs on GDBus's worker thread for every message: notes when a client
+ * last called, so that the idle exit never cuts a call or a busy client. */
+static GDBusMessage *
+note_call_filter(GDBusConnection *connection, GDBusMessage *message, gboolean incoming,
+		 gpointer user_data)
+{
+	HfhubDaemon *self = user_data;
+
+	if (incoming && g_dbus_message_get_message_type(message) == G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+		g_atomic_int_set(&self->last_call, (gint)(g_get_monotonic_time() / G_USEC_PER_SEC));
+	return message;
+}
+
 static gboolean
 idle_timeout_cb(gpointer user_data)
 {
 	HfhubDaemon *self = HFHUB_DAEMON(user_data);
 
+	guint timeout = hfhub_config_get_idle_timeout(hfhub_engine_get_config(self->engine));
+	gint quiet = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC) -
+		     g_atomic_int_get(&self->last_call);
+
 	self->idle_source = 0;
-	g_message("idle for %u s, exiting",
-		  hfhub_config_get_idle_timeout(hfhub_engine_get_config(self->engine)));
+	/* a client called recently (maybe a long call still runs): wait on */
+	if (quiet >= 0 && (guint)quiet < timeout) {
+		self->idle_source =
+			g_timeout_add((timeout - (guint)quiet) * 1000, idle_timeout_cb, self);
+		return G_SOURCE_REMOVE;
+	}
+	g_message("idle for %u s, exiting", timeout);
 	g_signal_emit(self, signals[SIGNAL_QUIT], 0, 0);
 	return G_SOURCE_REMOVE;
 }
@@ -164,7 +220,8 @@ update_idle(HfhubDaemon *self)
 		return;
 	}
 	if (self->idle_source == 0)
-		self->idle_source = g_timeout_add_seconds(timeout, idle_timeout_cb, self);
+		/* not _seconds(): that one may fire up to a second early */
+		self->idle_source = g_timeout_add(timeout * 1000, idle_timeout_cb, self);
 }
 
 static void
@@ -296,6 +353,9 @@ hfhub_daemon_dispose(GObject *object)
 	g_clear_pointer(&self->exports, g_ptr_array_unref);
 	g_clear_pointer(&self->job_objects, g_hash_table_unref);
 	g_clear_object(&self->manager);
+	g_clear_object(&self->cache);
+	g_clear_object(&self->repos);
+	g_clear_object(&self->auth);
 	g_clear_object(&self->engine);
 	g_clear_pointer(&self->socket_path, g_free);
 	G_OBJECT_CLASS(hfhub_daemon_parent_class)->dispose(object);
@@ -327,6 +387,10 @@ hfhub_daemon_new(HfhubEngine *engine)
 
 	self->engine = g_object_ref(engine);
 	self->manager = hfhub_manager_new(engine);
+	self->cache = hfhub_cache_exported_new(engine);
+	self->repos = hfhub_repos_exported_new(engine);
+	if (hfhub_engine_get_identities(engine) != NULL)
+		self->auth = hfhub_auth_exported_new(hfhub_engine_get_identities(engine));
 	for (guint i = 0; i < jobs->len; i++)
 		export_job(self, g_ptr_array_index(jobs, i));
 	g_signal_connect(engine, "job-added", G_CALLBACK(job_added_cb), self);

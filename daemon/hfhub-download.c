@@ -21,6 +21,8 @@
 #include "hfhub-repo-path.h"
 
 #define READ_CHUNK (1024 * 1024)
+/* dirty pages handed to writeback in windows of this size */
+#define WRITEBACK_WINDOW (32 * 1024 * 1024)
 /* below this, hashing inline costs less than a thread */
 #define PIPE_MIN_SIZE	     (8 * 1024 * 1024)
 #define MAX_STALLED_ATTEMPTS 5
@@ -65,8 +67,9 @@ typedef struct {
 	gint files_total;
 	gint files_downloaded;
 	gssize bytes_downloaded;
-	HfhubStore *store;   /* main thread only */
-	HfhubEngine *engine; /* main thread only */
+	HfhubStore *store;	 /* main thread only */
+	HfhubEngine *engine;	 /* main thread only */
+	HfhubThrottle *throttle; /* the engine's, shared by every download */
 
 	/* the pool's bookkeeping */
 	GMutex mutex;
@@ -301,14 +304,20 @@ stream_body(Download *dl, const HfhubRepoFile *file, GInputStream *stream, int f
 	g_assert(READ_CHUNK <= hfhub_hash_pipe_buffer_size());
 	g_autofree guint8 *inline_buf = pipe == NULL ? g_malloc(READ_CHUNK) : NULL;
 	gboolean ok = TRUE;
+	guint64 flushed = *offset; /* start of the window not yet handed to writeback */
 
+	g_assert(READ_CHUNK <= hfhub_hash_pipe_buffer_size());
 	while (ok) {
 		guint8 *buf = pipe != NULL ? hfhub_hash_pipe_get_buffer(pipe) : inline_buf;
+		guint64 rate = hfhub_throttle_get_rate(dl->throttle);
+		/* under a bandwidth limit, small steps keep the rate smooth */
+		gsize chunk =
+			rate > 0 ? (gsize)CLAMP(rate / 16, 16 * 1024, READ_CHUNK) : READ_CHUNK;
 		gsize n = 0;
 		g_autoptr(GError) read_error = NULL;
 
 		/* fill a whole buffer: fewer, larger handovers to the hasher */
-		g_input_stream_read_all(stream, buf, READ_CHUNK, &n, dl->abort, &read_error);
+		g_input_stream_read_all(stream, buf, chunk, &n, dl->abort, &read_error);
 		if (*offset + n > file->size) {
 			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_CHECKSUM_MISMATCH,
 				    "%s: the server sent more than the %" G_GUINT64_FORMAT
@@ -326,6 +335,13 @@ stream_body(Download *dl, const HfhubRepoFile *file, GInputStream *stream, int f
 			hfhub_hasher_update(hasher, buf, n);
 		*offset += n;
 		add_progress(dl, (gint64)n);
+		/* start writing back as we go, so that the fsync before the blob
+		 * is published does not wait for gigabytes of dirty pages */
+		if (*offset - flushed >= WRITEBACK_WINDOW) {
+			(void)sync_file_range(fd, (off_t)flushed, (off_t)(*offset - flushed),
+					      SYNC_FILE_RANGE_WRITE);
+			flushed = *offset;
+		}
 		if (!ok)
 			break;
 		if (read_error != NULL) {
@@ -338,8 +354,11 @@ stream_body(Download *dl, const HfhubRepoFile *file, GInputStream *stream, int f
 			}
 			g_propagate_error(error, g_steal_pointer(&read_error));
 			ok = FALSE;
-		} else if (n < READ_CHUNK) {
+		} else if (n < chunk) {
 			break; /* end of the body */
+		} else if (!hfhub_throttle_consume(dl->throttle, n, dl->abort, error)) {
+			hfhub_error_convert(error);
+			ok = FALSE;
 		}
 	}
 	if (pipe != NULL)
@@ -916,13 +935,15 @@ download_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable
 	Download *dl = g_new0(Download, 1);
 	gboolean offline = hfhub_config_get_offline(config);
 	guint parallelism = hfhub_config_get_download_parallelism(config);
-	const gchar *token = g_getenv("HF_TOKEN");
+	const gchar *identity = NULL;
+	g_autoptr(GError) token_error = NULL;
 
 	g_mutex_init(&dl->mutex);
 	g_cond_init(&dl->cond);
 	dl->job = g_object_ref(job);
 	dl->store = g_object_ref(hfhub_engine_get_store(engine));
 	dl->engine = g_object_ref(engine);
+	dl->throttle = hfhub_engine_get_download_throttle(engine);
 	dl->http = g_object_ref(hfhub_engine_get_http(engine));
 	dl->cancellable = g_object_ref(cancellable);
 	dl->abort = g_cancellable_new();
@@ -934,9 +955,10 @@ download_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable
 	dl->endpoint = option_string(job, "endpoint", hfhub_config_get_endpoint(config));
 	while (g_str_has_suffix(dl->endpoint, "/"))
 		dl->endpoint[strlen(dl->endpoint) - 1] = '\0';
-	/* the identity store arrives with the auth work; until then the
-	 * daemon's HF_TOKEN, as huggingface_hub reads it */
-	dl->token = token != NULL && *token != '\0' ? g_strdup(token) : NULL;
+	/* the job's identity, else HF_TOKEN, else the endpoint's default; the
+	 * lookup reads an in-memory cache, it never blocks */
+	hfhub_job_lookup_option(job, "identity", "&s", &identity);
+	dl->token = hfhub_engine_dup_token(engine, identity, dl->endpoint, &token_error);
 	dl->cache_dir = option_string(job, "cache-dir", hfhub_config_get_cache_dir(config));
 	dl->local_dir = option_string(job, "local-dir", NULL);
 	dl->files = option_strv(job, "files");
@@ -956,6 +978,10 @@ download_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable
 		G_OBJECT(task), "progress-source",
 		GUINT_TO_POINTER(g_timeout_add(PROGRESS_INTERVAL_MS, progress_cb, dl)),
 		remove_source);
+	if (token_error != NULL) {
+		g_task_return_error(task, g_steal_pointer(&token_error));
+		return;
+	}
 	g_task_run_in_thread(task, run_thread);
 }
 
@@ -967,6 +993,35 @@ download_run_finish(HfhubJob *job, GAsyncResult *res, GError **error)
 	publish_progress(dl);
 	g_object_set_data(G_OBJECT(res), "progress-source", NULL);
 	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+/* Records which identity the job uses (its name, never the token), so that
+ * a queued or resumed job keeps it across restarts and default switches;
+ * an unknown identity is refused here. */
+static gboolean
+record_identity(HfhubEngine *engine, HfhubJobRecord *rec, const gchar *endpoint, GError **error)
+{
+	const gchar *identity = NULL;
+	g_autofree gchar *name = NULL;
+	GError *error_local = NULL;
+
+	g_variant_lookup(rec->options, "identity", "&s", &identity);
+	name = hfhub_engine_dup_identity_name(engine, identity, endpoint, &error_local);
+	if (error_local != NULL) {
+		g_propagate_error(error, error_local);
+		return FALSE;
+	}
+	if (name != NULL && identity == NULL) {
+		g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(rec->options);
+		g_variant_dict_insert(&dict, "identity", "s", name);
+		g_variant_unref(rec->options);
+		rec->options = g_variant_ref_sink(g_variant_dict_end(&dict));
+	}
+	if (name != NULL) {
+		g_free(rec->identity);
+		rec->identity = g_strdup(name);
+	}
+	return TRUE;
 }
 
 /* Checks the request before it becomes a row: bad input changes nothing. */
@@ -1026,7 +1081,7 @@ download_prepare(HfhubEngine *engine, HfhubJobRecord *rec, GError **error)
 			    "parallelism must be between 1 and 64, not %u", parallelism);
 		return FALSE;
 	}
-	return TRUE;
+	return record_identity(engine, rec, endpoint, error);
 }
 
 /* The lock a partial file is written under: a partial whose lock another

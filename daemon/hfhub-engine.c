@@ -5,6 +5,7 @@
 #include "hfhub-engine.h"
 
 #include "hfhub-error.h"
+#include "hfhub-policy.h"
 
 #include <string.h>
 
@@ -13,6 +14,11 @@ struct _HfhubEngine {
 	HfhubConfig *config;
 	HfhubStore *store;
 	HfhubHttp *http;
+	HfhubThrottle *download_throttle;
+	HfhubThrottle *upload_throttle;
+	GNetworkMonitor *network;
+	guint policy_source; /* wakes the scheduler at the next window edge */
+	HfhubIdentities *identities;
 	GHashTable *kinds;     /* name → const HfhubJobKind* */
 	GHashTable *jobs;      /* id (guint64*) → HfhubJob */
 	GHashTable *running;   /* HfhubJob → RunData* */
@@ -34,6 +40,7 @@ typedef enum {
 	STOP_PAUSE,
 	STOP_CANCEL,
 	STOP_SHUTDOWN,
+	STOP_POLICY, /* left its window, or the network became metered */
 } StopReason;
 
 typedef struct {
@@ -58,11 +65,19 @@ hfhub_engine_dispose(GObject *object)
 
 	g_clear_handle_id(&self->schedule_source, g_source_remove);
 	g_clear_handle_id(&self->persist_source, g_source_remove);
+	g_clear_handle_id(&self->policy_source, g_source_remove);
+	if (self->network != NULL)
+		g_signal_handlers_disconnect_by_data(self->network, self);
+	if (self->config != NULL)
+		g_signal_handlers_disconnect_by_data(self->config, self);
+	g_clear_pointer(&self->download_throttle, hfhub_throttle_free);
+	g_clear_pointer(&self->upload_throttle, hfhub_throttle_free);
 	g_clear_pointer(&self->running, g_hash_table_unref);
 	g_clear_pointer(&self->jobs, g_hash_table_unref);
 	g_clear_pointer(&self->kinds, g_hash_table_unref);
 	g_clear_object(&self->store);
 	g_clear_object(&self->http);
+	g_clear_object(&self->identities);
 	g_clear_object(&self->config);
 	G_OBJECT_CLASS(hfhub_engine_parent_class)->dispose(object);
 }
@@ -91,6 +106,22 @@ hfhub_engine_init(HfhubEngine *self)
 	self->running = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)run_data_free);
 }
 
+static void
+schedule(HfhubEngine *self);
+
+static void
+config_changed_cb(HfhubConfig *config, const gchar *key, gpointer user_data)
+{
+	HfhubEngine *self = HFHUB_ENGINE(user_data);
+
+	hfhub_throttle_set_rate(self->download_throttle,
+				hfhub_config_get_download_bandwidth_limit(config));
+	hfhub_throttle_set_rate(self->upload_throttle,
+				hfhub_config_get_upload_bandwidth_limit(config));
+	/* limits, windows and the metered policy may let jobs run, or stop them */
+	schedule(self);
+}
+
 HfhubEngine *
 hfhub_engine_new(HfhubConfig *config, HfhubStore *store)
 {
@@ -99,6 +130,13 @@ hfhub_engine_new(HfhubConfig *config, HfhubStore *store)
 	self->config = g_object_ref(config);
 	self->store = g_object_ref(store);
 	self->http = hfhub_http_new(hfhub_config_get_stall_timeout(config));
+	self->download_throttle = hfhub_throttle_new();
+	self->upload_throttle = hfhub_throttle_new();
+	hfhub_throttle_set_rate(self->download_throttle,
+				hfhub_config_get_download_bandwidth_limit(config));
+	hfhub_throttle_set_rate(self->upload_throttle,
+				hfhub_config_get_upload_bandwidth_limit(config));
+	g_signal_connect(config, "changed", G_CALLBACK(config_changed_cb), self);
 	return self;
 }
 
@@ -118,6 +156,67 @@ HfhubHttp *
 hfhub_engine_get_http(HfhubEngine *self)
 {
 	return self->http;
+}
+
+HfhubThrottle *
+hfhub_engine_get_download_throttle(HfhubEngine *self)
+{
+	return self->download_throttle;
+}
+
+HfhubThrottle *
+hfhub_engine_get_upload_throttle(HfhubEngine *self)
+{
+	return self->upload_throttle;
+}
+
+const HfhubOptionSpec hfhub_engine_common_options[] = {
+	{ "priority", "i" },	   { "start-at", "x" }, { "window", "s" },
+	{ "unmetered-only", "b" }, { "detach", "b" },	{ NULL, NULL },
+};
+
+void
+hfhub_engine_set_identities(HfhubEngine *self, HfhubIdentities *identities)
+{
+	g_set_object(&self->identities, identities);
+}
+
+HfhubIdentities *
+hfhub_engine_get_identities(HfhubEngine *self)
+{
+	return self->identities;
+}
+
+gchar *
+hfhub_engine_dup_token(HfhubEngine *self, const gchar *identity, const gchar *endpoint,
+		       GError **error)
+{
+	const gchar *env;
+
+	if (self->identities == NULL) {
+		if (identity != NULL && *identity != '\0') {
+			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_INVALID_ARGUMENT,
+				    "there is no identity “%s”: this hfhubd keeps none", identity);
+			return NULL;
+		}
+		/* an engine without identities (unit tests): the environment's */
+		env = g_getenv("HF_TOKEN");
+		return env != NULL && *env != '\0' ? g_strdup(env) : NULL;
+	}
+	return hfhub_identities_dup_token(self->identities, identity, endpoint, error);
+}
+
+gchar *
+hfhub_engine_dup_identity_name(HfhubEngine *self, const gchar *identity, const gchar *endpoint,
+			       GError **error)
+{
+	if (self->identities == NULL) {
+		if (identity != NULL && *identity != '\0')
+			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_INVALID_ARGUMENT,
+				    "there is no identity “%s”: this hfhubd keeps none", identity);
+		return NULL;
+	}
+	return hfhub_identities_dup_identity_name(self->identities, identity, endpoint, error);
 }
 
 void
@@ -159,6 +258,7 @@ hfhub_options_validate(GVariant *options, const HfhubOptionSpec *specs, GError *
 				break;
 			}
 		}
+
 		if (spec == NULL) {
 			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_INVALID_ARGUMENT,
 				    "unknown option “%s”", key);
@@ -170,6 +270,33 @@ hfhub_options_validate(GVariant *options, const HfhubOptionSpec *specs, GError *
 				    g_variant_get_type_string(value));
 			return FALSE;
 		}
+	}
+	return TRUE;
+}
+
+/* a kind's own options plus the scheduler's common ones */
+static gboolean
+validate_job_options(const HfhubJobKind *kind, GVariant *options, GError **error)
+{
+	g_autoptr(GArray) specs = g_array_new(TRUE, TRUE, sizeof(HfhubOptionSpec));
+	const gchar *window = NULL;
+	gint64 start_at = 0;
+
+	for (guint i = 0; kind->options != NULL && kind->options[i].key != NULL; i++)
+		g_array_append_val(specs, kind->options[i]);
+	for (guint i = 0; hfhub_engine_common_options[i].key != NULL; i++)
+		g_array_append_val(specs, hfhub_engine_common_options[i]);
+	if (!hfhub_options_validate(options, (const HfhubOptionSpec *)(gpointer)specs->data, error))
+		return FALSE;
+	if (options == NULL)
+		return TRUE;
+	if (g_variant_lookup(options, "window", "&s", &window) && *window != '\0' &&
+	    !hfhub_window_parse(window, NULL, error))
+		return FALSE;
+	if (g_variant_lookup(options, "start-at", "x", &start_at) && start_at < 0) {
+		g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_INVALID_ARGUMENT,
+			    "start-at is a UNIX time, not %" G_GINT64_FORMAT, start_at);
+		return FALSE;
 	}
 	return TRUE;
 }
@@ -256,10 +383,14 @@ job_run_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	if (result != NULL) {
 		g_variant_unref(rec->result);
-		rec->result = g_variant_ref_sink(g_steal_pointer(&result));
+		/* a full reference, or a floating one: either way ours now */
+		rec->result = g_variant_take_ref(g_steal_pointer(&result));
 		set_state_or_warn(self, job, HFHUB_JOB_STATE_SUCCEEDED, "");
 	} else if (stop == STOP_PAUSE) {
 		set_state_or_warn(self, job, HFHUB_JOB_STATE_PAUSED, "paused");
+	} else if (stop == STOP_POLICY) {
+		/* back in the queue; the scheduler says what it waits for */
+		set_state_or_warn(self, job, HFHUB_JOB_STATE_QUEUED, "");
 	} else if (stop == STOP_CANCEL ||
 		   g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 		if (kind->discard != NULL)
@@ -322,21 +453,104 @@ compare_queued(gconstpointer a, gconstpointer b)
 }
 
 static gboolean
+network_is_metered(HfhubEngine *self)
+{
+	const gchar *mode = hfhub_config_get_network_metered(self->config);
+
+	if (g_str_equal(mode, "yes"))
+		return TRUE;
+	if (g_str_equal(mode, "no"))
+		return FALSE;
+	return self->network != NULL && g_network_monitor_get_network_metered(self->network);
+}
+
+/* Whether the job's policy lets it work now. When not, *reason says why
+ * for people; *next_change (UNIX seconds, 0 = none) is when to ask again. */
+static gboolean
+policy_allows(HfhubEngine *self, HfhubJob *job, GDateTime *now, gchar **reason, gint64 *next_change)
+{
+	const gchar *window = hfhub_config_get_window(self->config);
+	gboolean unmetered_only = hfhub_config_get_unmetered_only(self->config);
+	gint64 start_at = 0;
+	HfhubWindow w;
+	gint64 edge = 0;
+
+	*next_change = 0;
+	hfhub_job_lookup_option(job, "window", "&s", &window);
+	hfhub_job_lookup_option(job, "unmetered-only", "b", &unmetered_only);
+	if (hfhub_job_lookup_option(job, "start-at", "x", &start_at) &&
+	    start_at > g_date_time_to_unix(now)) {
+		g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(start_at);
+		*reason = g_date_time_format(t, "scheduled to start at %Y-%m-%d %H:%M:%S");
+		*next_change = start_at;
+		return FALSE;
+	}
+	if (window != NULL && *window != '\0' && hfhub_window_parse(window, &w, NULL)) {
+		gboolean inside = hfhub_window_contains(&w, now, &edge);
+		*next_change = edge;
+		if (!inside) {
+			*reason = g_strdup_printf("waiting for the window %s", window);
+			return FALSE;
+		}
+	}
+	if (unmetered_only && network_is_metered(self)) {
+		*reason = g_strdup("waiting for an unmetered network");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+policy_timeout_cb(gpointer user_data)
+{
+	HfhubEngine *self = HFHUB_ENGINE(user_data);
+
+	self->policy_source = 0;
+	schedule(self);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
 schedule_cb(gpointer user_data)
 {
 	HfhubEngine *self = HFHUB_ENGINE(user_data);
 	g_autoptr(GPtrArray) queued = g_ptr_array_new();
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	GHashTableIter iter;
-	gpointer value;
+	gpointer key, value;
 	guint max = hfhub_config_get_max_running_jobs(self->config);
+	gint64 wake = 0;
 
 	self->schedule_source = 0;
 	if (self->shutting_down)
 		return G_SOURCE_REMOVE;
+
+	/* running jobs whose policy no longer allows them go back to wait */
+	g_hash_table_iter_init(&iter, self->running);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		RunData *run = value;
+		g_autofree gchar *reason = NULL;
+		gint64 next = 0;
+		if (!policy_allows(self, key, now, &reason, &next) && run->stop == STOP_NONE) {
+			run->stop = STOP_POLICY;
+			g_cancellable_cancel(run->cancellable);
+		}
+		if (next > 0 && (wake == 0 || next < wake))
+			wake = next;
+	}
+
 	g_hash_table_iter_init(&iter, self->jobs);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		if (hfhub_job_get_state(value) == HFHUB_JOB_STATE_QUEUED)
+		g_autofree gchar *reason = NULL;
+		gint64 next = 0;
+		if (hfhub_job_get_state(value) != HFHUB_JOB_STATE_QUEUED)
+			continue;
+		if (policy_allows(self, value, now, &reason, &next))
 			g_ptr_array_add(queued, value);
+		else
+			hfhub_engine_set_job_reason(self, value, reason);
+		if (next > 0 && (wake == 0 || next < wake))
+			wake = next;
 	}
 	g_ptr_array_sort(queued, compare_queued);
 	for (guint i = 0; i < queued->len && g_hash_table_size(self->running) < max; i++)
@@ -346,7 +560,21 @@ schedule_cb(gpointer user_data)
 		if (hfhub_job_get_state(job) == HFHUB_JOB_STATE_QUEUED)
 			hfhub_engine_set_job_reason(self, job, "waiting for a free slot");
 	}
+
+	/* wake up at the next window edge or start time */
+	g_clear_handle_id(&self->policy_source, g_source_remove);
+	if (wake > 0) {
+		gint64 in = wake - g_date_time_to_unix(now);
+		self->policy_source = g_timeout_add_seconds((guint)CLAMP(in, 1, G_MAXINT),
+							    policy_timeout_cb, self);
+	}
 	return G_SOURCE_REMOVE;
+}
+
+static void
+network_changed_cb(GObject *monitor, GParamSpec *pspec, gpointer user_data)
+{
+	schedule(HFHUB_ENGINE(user_data));
 }
 
 static void
@@ -412,6 +640,11 @@ hfhub_engine_load(HfhubEngine *self, GError **error)
 	if (self->persist_source == 0)
 		self->persist_source =
 			g_timeout_add_seconds(PERSIST_INTERVAL_S, persist_progress_cb, self);
+	if (self->network == NULL) {
+		self->network = g_network_monitor_get_default();
+		g_signal_connect(self->network, "notify::network-metered",
+				 G_CALLBACK(network_changed_cb), self);
+	}
 	schedule(self);
 	return TRUE;
 }
@@ -430,7 +663,7 @@ hfhub_engine_add_job(HfhubEngine *self, const gchar *kind_name, const gchar *rep
 			    "unknown job kind “%s”", kind_name);
 		return NULL;
 	}
-	if (!hfhub_options_validate(options, kind->options, error))
+	if (!validate_job_options(kind, options, error))
 		return NULL;
 	rec = hfhub_job_record_new();
 	rec->kind = g_strdup(kind_name);
@@ -592,6 +825,26 @@ hfhub_engine_resume_job(HfhubEngine *self, HfhubJob *job, GError **error)
 		return TRUE;
 	if (!set_state(self, job, HFHUB_JOB_STATE_QUEUED, "", error))
 		return FALSE;
+	schedule(self);
+	return TRUE;
+}
+
+gboolean
+hfhub_engine_set_job_priority(HfhubEngine *self, HfhubJob *job, gint priority, GError **error)
+{
+	HfhubJobRecord *rec = hfhub_job_get_record_mutable(job);
+	gint old = rec->priority;
+
+	if (!check_not_final(job, "reprioritised", error))
+		return FALSE;
+	if (old == priority)
+		return TRUE;
+	rec->priority = priority;
+	if (!hfhub_store_update_job(self->store, rec, error)) {
+		rec->priority = old;
+		return FALSE;
+	}
+	hfhub_job_emit_changed(job, HFHUB_JOB_CHANGED_PRIORITY);
 	schedule(self);
 	return TRUE;
 }

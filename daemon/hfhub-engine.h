@@ -9,6 +9,8 @@
 
 #include "hfhub-config.h"
 #include "hfhub-http.h"
+#include "hfhub-throttle.h"
+#include "hfhub-identities.h"
 #include "hfhub-job.h"
 #include "hfhub-store.h"
 
@@ -53,6 +55,39 @@ hfhub_engine_get_store(HfhubEngine *self);
 /* the daemon's one HTTP session */
 HfhubHttp *
 hfhub_engine_get_http(HfhubEngine *self);
+/* the bandwidth limit all downloads share (from download.bandwidth-limit) */
+HfhubThrottle *
+hfhub_engine_get_download_throttle(HfhubEngine *self);
+/* the one all uploads share (upload.bandwidth-limit) */
+HfhubThrottle *
+hfhub_engine_get_upload_throttle(HfhubEngine *self);
+
+/* The Hub identities (hfhub-identities.h); NULL until set. */
+void
+hfhub_engine_set_identities(HfhubEngine *self, HfhubIdentities *identities);
+HfhubIdentities *
+hfhub_engine_get_identities(HfhubEngine *self);
+
+/* The token for a request to @endpoint (NULL: the configured one) as
+ * @identity (NULL: none asked for), by the precedence documented in
+ * hfhub-identities.h: the named identity, then HF_TOKEN of hfhubd's
+ * environment, then the endpoint's default identity. Free it with
+ * hfhub_secrets_free() (it wipes). NULL without error: anonymous. NULL with
+ * an error: HFHUB_ERROR_INVALID_ARGUMENT (unknown identity or endpoint),
+ * HFHUB_ERROR_KEYRING_LOCKED, HFHUB_ERROR_NO_KEYRING, HFHUB_ERROR_INVALID_TOKEN.
+ * Never blocks: tokens come from a cache filled at startup and login, so it
+ * may be called on the main thread (and from any other). */
+gchar *
+hfhub_engine_dup_token(HfhubEngine *self, const gchar *identity, const gchar *endpoint,
+		       GError **error);
+
+/* The name of the identity hfhub_engine_dup_token() would use now, NULL
+ * when it would use HF_TOKEN or nothing; for recording on a job, so that it
+ * keeps its identity across restarts and switches. Fails like
+ * hfhub_engine_dup_token() for an unknown @identity. */
+gchar *
+hfhub_engine_dup_identity_name(HfhubEngine *self, const gchar *identity, const gchar *endpoint,
+			       GError **error);
 
 void
 hfhub_engine_register_kind(HfhubEngine *self, const HfhubJobKind *kind);
@@ -90,6 +125,14 @@ gboolean
 hfhub_engine_pause_job(HfhubEngine *self, HfhubJob *job, GError **error);
 gboolean
 hfhub_engine_resume_job(HfhubEngine *self, HfhubJob *job, GError **error);
+/* higher runs first; a queued job moves in the queue at once */
+gboolean
+hfhub_engine_set_job_priority(HfhubEngine *self, HfhubJob *job, gint priority, GError **error);
+
+/* Options every kind of job accepts (the scheduler reads them): priority
+ * (i), start-at (x, UNIX time), window (s, "HH:MM-HH:MM"), unmetered-only
+ * (b), detach (b). */
+extern const HfhubOptionSpec hfhub_engine_common_options[];
 
 /* Persists the progress of running jobs and stops them without changing
  * their state: they continue when the daemon starts again. */

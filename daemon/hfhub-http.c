@@ -92,6 +92,12 @@ hfhub_http_new(guint stall_timeout)
 	return self;
 }
 
+SoupSession *
+hfhub_http_get_session(HfhubHttp *self)
+{
+	return self->session;
+}
+
 static gint
 port_of(GUri *uri)
 {

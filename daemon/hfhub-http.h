@@ -36,6 +36,11 @@ typedef struct {
 HfhubHttp *
 hfhub_http_new(guint stall_timeout);
 
+/* The session itself, for hfhub-http-upload.c, which streams request bodies
+ * from files; it sends no token at all (upload URLs are presigned). */
+SoupSession *
+hfhub_http_get_session(HfhubHttp *self);
+
 /* TRUE when @uri has the same scheme, host and port as @endpoint */
 gboolean
 hfhub_http_same_origin(GUri *uri, const gchar *endpoint);

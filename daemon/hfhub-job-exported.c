@@ -116,9 +116,19 @@ handle_resume(HfhubDBusJob *iface, GDBusMethodInvocation *invocation)
 	return finish_call(invocation, ok, error);
 }
 
+static gboolean
+handle_set_priority(HfhubDBusJob *iface, GDBusMethodInvocation *invocation, gint priority)
+{
+	HfhubJobExported *self = HFHUB_JOB_EXPORTED(iface);
+	GError *error = NULL;
+	gboolean ok = hfhub_engine_set_job_priority(self->engine, self->job, priority, &error);
+	return finish_call(invocation, ok, error);
+}
+
 static void
 hfhub_job_exported_iface_init(HfhubDBusJobIface *iface)
 {
+	iface->handle_set_priority = handle_set_priority;
 	iface->handle_cancel = handle_cancel;
 	iface->handle_pause = handle_pause;
 	iface->handle_resume = handle_resume;

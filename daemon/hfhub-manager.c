@@ -134,9 +134,130 @@ handle_download(HfhubDBusManager *iface, GDBusMethodInvocation *invocation, cons
 	return TRUE;
 }
 
+static const HfhubOptionSpec get_config_options[] = {
+	{ "keys", "as" },
+	{ NULL, NULL },
+};
+
+static gboolean
+handle_get_config(HfhubDBusManager *iface, GDBusMethodInvocation *invocation, GVariant *options)
+{
+	HfhubManager *self = HFHUB_MANAGER(iface);
+	HfhubConfig *config = hfhub_engine_get_config(self->engine);
+	g_autofree const gchar **keys = NULL;
+	g_autoptr(GVariant) all = NULL;
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	GError *error = NULL;
+
+	if (!hfhub_options_validate(options, get_config_options, &error)) {
+		return_error(invocation, error);
+		return TRUE;
+	}
+	if (!g_variant_lookup(options, "keys", "^a&s", &keys)) {
+		all = hfhub_config_dup_all(config);
+		hfhub_dbus_manager_complete_get_config(iface, invocation, all);
+		return TRUE;
+	}
+	for (guint i = 0; keys[i] != NULL; i++) {
+		g_autoptr(GVariant) value = hfhub_config_dup_value(config, keys[i], &error);
+		if (value == NULL) {
+			return_error(invocation, error);
+			return TRUE;
+		}
+		g_variant_builder_add(&builder, "{sv}", keys[i], value);
+	}
+	hfhub_dbus_manager_complete_get_config(iface, invocation, g_variant_builder_end(&builder));
+	return TRUE;
+}
+
+static gboolean
+handle_set_config(HfhubDBusManager *iface, GDBusMethodInvocation *invocation, const gchar *key,
+		  GVariant *value, GVariant *options)
+{
+	HfhubManager *self = HFHUB_MANAGER(iface);
+	GError *error = NULL;
+	g_autoptr(GVariant) inner = g_variant_get_variant(value);
+
+	if (!hfhub_options_validate(options, NULL, &error) ||
+	    !hfhub_config_set_value(hfhub_engine_get_config(self->engine), key, inner, &error)) {
+		return_error(invocation, error);
+		return TRUE;
+	}
+	g_message("setting %s changed by %s", key, caller_of(invocation));
+	hfhub_dbus_manager_complete_set_config(iface, invocation);
+	return TRUE;
+}
+
+/* Upload's arguments travel to the job inside its options */
+static gboolean
+handle_upload(HfhubDBusManager *iface, GDBusMethodInvocation *invocation, const gchar *repo_id,
+	      const gchar *repo_type, const gchar *revision, const gchar *local_path,
+	      const gchar *path_in_repo, GVariant *options)
+{
+	HfhubManager *self = HFHUB_MANAGER(iface);
+	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(options);
+	HfhubJob *job;
+	GError *error = NULL;
+	g_autofree gchar *path = NULL;
+
+	if (g_variant_dict_contains(&dict, "local-path") ||
+	    g_variant_dict_contains(&dict, "path-in-repo")) {
+		g_dbus_method_invocation_return_error(invocation, HFHUB_ERROR,
+						      HFHUB_ERROR_INVALID_ARGUMENT,
+						      "pass the local path and the path in the "
+						      "repo as arguments, not as options");
+		return TRUE;
+	}
+	g_variant_dict_insert(&dict, "local-path", "s", local_path);
+	g_variant_dict_insert(&dict, "path-in-repo", "s", path_in_repo);
+	job = hfhub_engine_add_job(self->engine, "upload", repo_type, repo_id, revision,
+				   g_variant_dict_end(&dict), caller_of(invocation), &error);
+	if (job == NULL) {
+		return_error(invocation, error);
+		return TRUE;
+	}
+	path = hfhub_job_exported_path_for_id(hfhub_job_get_id(job));
+	hfhub_dbus_manager_complete_upload(iface, invocation, path);
+	return TRUE;
+}
+
+static gboolean
+handle_commit(HfhubDBusManager *iface, GDBusMethodInvocation *invocation, const gchar *repo_id,
+	      const gchar *repo_type, const gchar *revision, GVariant *operations,
+	      GVariant *options)
+{
+	HfhubManager *self = HFHUB_MANAGER(iface);
+	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(options);
+	HfhubJob *job;
+	GError *error = NULL;
+	g_autofree gchar *path = NULL;
+
+	if (g_variant_dict_contains(&dict, "operations")) {
+		g_dbus_method_invocation_return_error(invocation, HFHUB_ERROR,
+						      HFHUB_ERROR_INVALID_ARGUMENT,
+						      "unknown option “operations”: pass them as "
+						      "the operations argument");
+		return TRUE;
+	}
+	g_variant_dict_insert_value(&dict, "operations", operations);
+	job = hfhub_engine_add_job(self->engine, "commit", repo_type, repo_id, revision,
+				   g_variant_dict_end(&dict), caller_of(invocation), &error);
+	if (job == NULL) {
+		return_error(invocation, error);
+		return TRUE;
+	}
+	path = hfhub_job_exported_path_for_id(hfhub_job_get_id(job));
+	hfhub_dbus_manager_complete_commit(iface, invocation, path);
+	return TRUE;
+}
+
 static void
 hfhub_manager_iface_init(HfhubDBusManagerIface *iface)
 {
+	iface->handle_upload = handle_upload;
+	iface->handle_commit = handle_commit;
+	iface->handle_get_config = handle_get_config;
+	iface->handle_set_config = handle_set_config;
 	iface->handle_list_jobs = handle_list_jobs;
 	iface->handle_get_job = handle_get_job;
 	iface->handle_download = handle_download;

@@ -7,6 +7,11 @@
  *   v0  empty file / no schema
  *   v1  create table jobs + index jobs_state
  *   v2  create table job_files (cascades on job removal)
+ *   v3  create table hub_answers (the last answer of the Hub's read API per
+ *       request, served when offline; see hfhub-repos.h)
+ *   v4  job_files gains local_path, mtime_ns, inode and transfer (uploads:
+ *       the local file, what says it is unchanged, the LFS transfer in
+ *       flight) + index job_files_local_path
  *
  * Rules:
  *  - migrations are numbered functions run from a fall-through switch, each in
@@ -36,8 +41,10 @@
 #include "hfhub-error.h"
 #include "hfhub-store.h"
 
-#define HFHUB_STORE_CURRENT_SCHEMA_VERSION 2
+#define HFHUB_STORE_CURRENT_SCHEMA_VERSION 4
 #define HFHUB_STORE_BUSY_TIMEOUT_MS	   5000
+/* answers kept for offline use; the oldest go first */
+#define HFHUB_STORE_MAX_ANSWERS 5000
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3, sqlite3_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
@@ -71,6 +78,11 @@ typedef enum {
 	STMT_PUT_FILE,
 	STMT_LIST_FILES,
 	STMT_REMOVE_FILES,
+	STMT_LOOKUP_HASHES,
+	STMT_PUT_ANSWER,
+	STMT_GET_ANSWER,
+	STMT_FORGET_ANSWERS,
+	STMT_PRUNE_ANSWERS,
 	STMT_LAST
 } HfhubStoreStmt;
 
@@ -107,14 +119,34 @@ static const gchar *const stmt_sql[] = {
 	[STMT_LIST_JOBS] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY created, id",
 	[STMT_REMOVE_JOB] = "DELETE FROM jobs WHERE id = ?1",
 	[STMT_PUT_FILE] = "INSERT INTO job_files (job_id, path, size, oid, lfs, state, partial, "
-			  "bytes_done, etag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+			  "bytes_done, etag, local_path, mtime_ns, inode, transfer) VALUES "
+			  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
 			  "ON CONFLICT (job_id, path) DO UPDATE SET size = excluded.size, "
 			  "oid = excluded.oid, lfs = excluded.lfs, state = excluded.state, "
 			  "partial = excluded.partial, bytes_done = excluded.bytes_done, "
-			  "etag = excluded.etag",
+			  "etag = excluded.etag, local_path = excluded.local_path, "
+			  "mtime_ns = excluded.mtime_ns, inode = excluded.inode, "
+			  "transfer = excluded.transfer",
 	[STMT_LIST_FILES] = "SELECT job_id, path, size, oid, lfs, state, partial, bytes_done, "
-			    "etag FROM job_files WHERE job_id = ?1 ORDER BY path",
+			    "etag, local_path, mtime_ns, inode, transfer FROM job_files "
+			    "WHERE job_id = ?1 ORDER BY path",
 	[STMT_REMOVE_FILES] = "DELETE FROM job_files WHERE job_id = ?1",
+	/* the newest job that hashed this very file */
+	[STMT_LOOKUP_HASHES] = "SELECT oid, etag FROM job_files WHERE local_path = ?1 AND "
+			       "size = ?2 AND mtime_ns = ?3 AND inode = ?4 AND oid IS NOT NULL "
+			       "ORDER BY job_id DESC LIMIT 1",
+	[STMT_PUT_ANSWER] =
+		"INSERT INTO hub_answers (endpoint, repo_type, repo_id, what, revision, "
+		"answer, fetched) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		"ON CONFLICT (endpoint, repo_type, repo_id, what, revision) DO UPDATE "
+		"SET answer = excluded.answer, fetched = excluded.fetched",
+	[STMT_GET_ANSWER] = "SELECT answer, fetched FROM hub_answers WHERE endpoint = ?1 AND "
+			    "repo_type = ?2 AND repo_id = ?3 AND what = ?4 AND revision = ?5",
+	[STMT_FORGET_ANSWERS] = "DELETE FROM hub_answers WHERE endpoint = ?1 AND repo_type = ?2 "
+				"AND repo_id = ?3",
+	/* keeps the ?1 most recent answers */
+	[STMT_PRUNE_ANSWERS] = "DELETE FROM hub_answers WHERE rowid IN (SELECT rowid FROM "
+			       "hub_answers ORDER BY fetched DESC, rowid DESC LIMIT -1 OFFSET ?1)",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(stmt_sql) == STMT_LAST);
 
@@ -216,6 +248,8 @@ hfhub_job_file_record_free(HfhubJobFileRecord *rec)
 	g_free(rec->state);
 	g_free(rec->partial);
 	g_free(rec->etag);
+	g_free(rec->local_path);
+	g_free(rec->transfer);
 	g_free(rec);
 }
 
@@ -430,6 +464,10 @@ hfhub_store_job_file_from_stmt(sqlite3_stmt *stmt)
 	rec->partial = hfhub_store_column_dup(stmt, 6);
 	rec->bytes_done = (guint64)sqlite3_column_int64(stmt, 7);
 	rec->etag = hfhub_store_column_dup(stmt, 8);
+	rec->local_path = hfhub_store_column_dup(stmt, 9);
+	rec->mtime_ns = sqlite3_column_int64(stmt, 10);
+	rec->inode = (guint64)sqlite3_column_int64(stmt, 11);
+	rec->transfer = hfhub_store_column_dup(stmt, 12);
 	return rec;
 }
 
@@ -545,6 +583,38 @@ hfhub_store_migrate_v2(HfhubStore *self, GError **error)
 				error);
 }
 
+static gboolean
+hfhub_store_migrate_v3(HfhubStore *self, GError **error)
+{
+	return hfhub_store_exec(self,
+				"CREATE TABLE hub_answers ("
+				"endpoint TEXT NOT NULL, "
+				"repo_type TEXT NOT NULL, "
+				"repo_id TEXT NOT NULL, "
+				"what TEXT NOT NULL, "
+				"revision TEXT NOT NULL, "
+				"answer BLOB NOT NULL, "
+				"fetched INTEGER NOT NULL, "
+				"PRIMARY KEY (endpoint, repo_type, repo_id, what, revision));"
+				"PRAGMA user_version = 3;",
+				error);
+}
+
+static gboolean
+hfhub_store_migrate_v4(HfhubStore *self, GError **error)
+{
+	return hfhub_store_exec(self,
+				"ALTER TABLE job_files ADD COLUMN local_path TEXT;"
+				"ALTER TABLE job_files ADD COLUMN mtime_ns INTEGER NOT NULL "
+				"DEFAULT 0;"
+				"ALTER TABLE job_files ADD COLUMN inode INTEGER NOT NULL DEFAULT 0;"
+				"ALTER TABLE job_files ADD COLUMN transfer TEXT;"
+				"CREATE INDEX job_files_local_path ON job_files (local_path) "
+				"WHERE local_path IS NOT NULL;"
+				"PRAGMA user_version = 4;",
+				error);
+}
+
 typedef gboolean (*HfhubStoreMigrateFunc)(HfhubStore *self, GError **error);
 
 typedef struct {
@@ -589,6 +659,14 @@ hfhub_store_create_or_migrate(HfhubStore *self, guint version, GError **error)
 		G_GNUC_FALLTHROUGH;
 	case 1:
 		if (!hfhub_store_migrate(self, 2, hfhub_store_migrate_v2, error))
+			return FALSE;
+		G_GNUC_FALLTHROUGH;
+	case 2:
+		if (!hfhub_store_migrate(self, 3, hfhub_store_migrate_v3, error))
+			return FALSE;
+		G_GNUC_FALLTHROUGH;
+	case 3:
+		if (!hfhub_store_migrate(self, 4, hfhub_store_migrate_v4, error))
 			return FALSE;
 		G_GNUC_FALLTHROUGH;
 	case HFHUB_STORE_CURRENT_SCHEMA_VERSION:
@@ -1048,6 +1126,10 @@ hfhub_store_put_job_file(HfhubStore *self, const HfhubJobFileRecord *rec, GError
 	hfhub_store_bind_text(stmt, 7, rec->partial);
 	sqlite3_bind_int64(stmt, 8, (sqlite3_int64)rec->bytes_done);
 	hfhub_store_bind_text(stmt, 9, rec->etag);
+	hfhub_store_bind_text(stmt, 10, rec->local_path);
+	sqlite3_bind_int64(stmt, 11, rec->mtime_ns);
+	sqlite3_bind_int64(stmt, 12, (sqlite3_int64)rec->inode);
+	hfhub_store_bind_text(stmt, 13, rec->transfer);
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
 		if (sqlite3_extended_errcode(self->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
 			return hfhub_store_job_not_found(error, rec->job_id);
@@ -1080,6 +1162,35 @@ hfhub_store_list_job_files(HfhubStore *self, guint64 job_id, GError **error)
 }
 
 gboolean
+hfhub_store_lookup_file_hashes(HfhubStore *self, const gchar *local_path, guint64 size,
+			       gint64 mtime_ns, guint64 inode, gchar **sha256, gchar **sha1,
+			       GError **error)
+{
+	g_autoptr(HfhubCachedStmt) stmt = NULL;
+	gint rc;
+
+	g_return_val_if_fail(HFHUB_IS_STORE(self), FALSE);
+	g_return_val_if_fail(local_path != NULL, FALSE);
+
+	stmt = hfhub_store_stmt(self, STMT_LOOKUP_HASHES, error);
+	if (stmt == NULL)
+		return FALSE;
+	hfhub_store_bind_text(stmt, 1, local_path);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)size);
+	sqlite3_bind_int64(stmt, 3, mtime_ns);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)inode);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*sha256 = hfhub_store_column_dup(stmt, 0);
+		*sha1 = hfhub_store_column_dup(stmt, 1);
+		return TRUE;
+	}
+	if (rc != SQLITE_DONE)
+		hfhub_store_fail(self, error, "failed to look up file hashes");
+	return FALSE;
+}
+
+gboolean
 hfhub_store_remove_job_files(HfhubStore *self, guint64 job_id, GError **error)
 {
 	g_autoptr(HfhubCachedStmt) stmt = NULL;
@@ -1091,6 +1202,102 @@ hfhub_store_remove_job_files(HfhubStore *self, guint64 job_id, GError **error)
 		return FALSE;
 	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)job_id);
 	return hfhub_store_step_done(self, stmt, "failed to remove job files", error);
+}
+
+/* ---- answers of the Hub kept for offline use */
+
+static void
+hfhub_store_bind_answer_key(sqlite3_stmt *stmt, const HfhubStoreAnswerKey *key)
+{
+	hfhub_store_bind_text(stmt, 1, key->endpoint);
+	hfhub_store_bind_text(stmt, 2, key->repo_type);
+	hfhub_store_bind_text(stmt, 3, key->repo_id);
+	hfhub_store_bind_text(stmt, 4, key->what);
+	hfhub_store_bind_text(stmt, 5, key->revision != NULL ? key->revision : "");
+}
+
+static gboolean
+hfhub_store_put_answer_txn_cb(HfhubStore *self, gpointer user_data, GError **error)
+{
+	gpointer *args = user_data;
+	const HfhubStoreAnswerKey *key = args[0];
+	GVariant *answer = args[1];
+	const gint64 *fetched = args[2];
+	g_autoptr(GVariant) normal = g_variant_get_normal_form(answer);
+	g_autoptr(HfhubCachedStmt) stmt = hfhub_store_stmt(self, STMT_PUT_ANSWER, error);
+	g_autoptr(HfhubCachedStmt) prune = NULL;
+
+	if (stmt == NULL)
+		return FALSE;
+	hfhub_store_bind_answer_key(stmt, key);
+	/* GVariant's serialised form: compact, and read back safely whatever
+	 * the bytes (g_variant_new_from_bytes never trusts them) */
+	sqlite3_bind_blob64(stmt, 6, g_variant_get_data(normal), g_variant_get_size(normal),
+			    SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 7, *fetched);
+	if (!hfhub_store_step_done(self, stmt, "failed to store an answer", error))
+		return FALSE;
+	prune = hfhub_store_stmt(self, STMT_PRUNE_ANSWERS, error);
+	if (prune == NULL)
+		return FALSE;
+	sqlite3_bind_int64(prune, 1, HFHUB_STORE_MAX_ANSWERS);
+	return hfhub_store_step_done(self, prune, "failed to prune answers", error);
+}
+
+gboolean
+hfhub_store_put_answer(HfhubStore *self, const HfhubStoreAnswerKey *key, GVariant *answer,
+		       gint64 fetched, GError **error)
+{
+	gpointer args[] = { (gpointer)key, answer, &fetched };
+
+	g_return_val_if_fail(HFHUB_IS_STORE(self), FALSE);
+	g_return_val_if_fail(g_variant_is_of_type(answer, G_VARIANT_TYPE_VARDICT), FALSE);
+
+	return hfhub_store_transaction(self, hfhub_store_put_answer_txn_cb, args, error);
+}
+
+GVariant *
+hfhub_store_get_answer(HfhubStore *self, const HfhubStoreAnswerKey *key, gint64 *fetched,
+		       GError **error)
+{
+	g_autoptr(HfhubCachedStmt) stmt = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	gint rc;
+
+	g_return_val_if_fail(HFHUB_IS_STORE(self), NULL);
+
+	stmt = hfhub_store_stmt(self, STMT_GET_ANSWER, error);
+	if (stmt == NULL)
+		return NULL;
+	hfhub_store_bind_answer_key(stmt, key);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE)
+		return NULL;
+	if (rc != SQLITE_ROW) {
+		hfhub_store_fail(self, error, "failed to read an answer");
+		return NULL;
+	}
+	bytes = g_bytes_new(sqlite3_column_blob(stmt, 0), (gsize)sqlite3_column_bytes(stmt, 0));
+	if (fetched != NULL)
+		*fetched = sqlite3_column_int64(stmt, 1);
+	return g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE_VARDICT, bytes, FALSE));
+}
+
+gboolean
+hfhub_store_forget_answers(HfhubStore *self, const gchar *endpoint, const gchar *repo_type,
+			   const gchar *repo_id, GError **error)
+{
+	g_autoptr(HfhubCachedStmt) stmt = NULL;
+
+	g_return_val_if_fail(HFHUB_IS_STORE(self), FALSE);
+
+	stmt = hfhub_store_stmt(self, STMT_FORGET_ANSWERS, error);
+	if (stmt == NULL)
+		return FALSE;
+	hfhub_store_bind_text(stmt, 1, endpoint);
+	hfhub_store_bind_text(stmt, 2, repo_type);
+	hfhub_store_bind_text(stmt, 3, repo_id);
+	return hfhub_store_step_done(self, stmt, "failed to forget answers", error);
 }
 
 /* ---- GObject */

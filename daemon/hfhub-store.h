@@ -1,4 +1,5 @@
-/* HfhubStore: the only owner of the SQLite database (the job queue).
+/* HfhubStore: the only owner of the SQLite database (the job queue, and the
+ * last answers of the Hub kept for offline use).
  *
  * Every call is synchronous and short (WAL, prepared statements); callers on
  * the main loop write one row per state change. sqlite errors come back as
@@ -59,6 +60,14 @@ typedef struct {
 	gchar *partial; /* absolute path of the partial file, or NULL */
 	guint64 bytes_done;
 	gchar *etag;
+	/* uploads (schema v4): oid is the content's sha256 and etag its git
+	 * blob sha1 (NULL when not computed); the local file, with the size,
+	 * mtime and inode that say it did not change since it was hashed; the
+	 * LFS transfer in flight (JSON, see hfhub-lfs.h) */
+	gchar *local_path;
+	gint64 mtime_ns;
+	guint64 inode;
+	gchar *transfer;
 } HfhubJobFileRecord;
 
 HfhubJobFileRecord *
@@ -112,6 +121,40 @@ GPtrArray *
 hfhub_store_list_job_files(HfhubStore *self, guint64 job_id, GError **error);
 gboolean
 hfhub_store_remove_job_files(HfhubStore *self, guint64 job_id, GError **error);
+/* The hashes (sha256, and the git blob sha1 or NULL) an upload job recorded
+ * for @local_path when it had this size, mtime and inode: the file need not
+ * be hashed again. FALSE without an error when there are none. */
+gboolean
+hfhub_store_lookup_file_hashes(HfhubStore *self, const gchar *local_path, guint64 size,
+			       gint64 mtime_ns, guint64 inode, gchar **sha256, gchar **sha1,
+			       GError **error);
+
+/* The last answer of the Hub's read API to one request, kept so that it can
+ * be served offline (hfhub-repos.c). @what names the call and its
+ * parameters ("info", "tree-recursive:sub/dir", "refs"); @revision may be
+ * NULL (stored as ""). */
+typedef struct {
+	const gchar *endpoint;
+	const gchar *repo_type;
+	const gchar *repo_id;
+	const gchar *what;
+	const gchar *revision;
+} HfhubStoreAnswerKey;
+
+/* Inserts or replaces the answer (a{sv}) fetched at @fetched (UNIX
+ * seconds); the oldest answers beyond a few thousand are dropped. */
+gboolean
+hfhub_store_put_answer(HfhubStore *self, const HfhubStoreAnswerKey *key, GVariant *answer,
+		       gint64 fetched, GError **error);
+/* The stored answer (a{sv}) and when it was fetched; NULL without an error
+ * when there is none. */
+GVariant *
+hfhub_store_get_answer(HfhubStore *self, const HfhubStoreAnswerKey *key, gint64 *fetched,
+		       GError **error);
+/* Drops every answer about one repo (it was deleted or moved). */
+gboolean
+hfhub_store_forget_answers(HfhubStore *self, const gchar *endpoint, const gchar *repo_type,
+			   const gchar *repo_id, GError **error);
 
 /* Runs @func inside BEGIN IMMEDIATE … COMMIT (ROLLBACK when it fails). */
 typedef gboolean (*HfhubStoreTxnFunc)(HfhubStore *self, gpointer user_data, GError **error);

@@ -9,8 +9,10 @@
 
 #include "hfhub-config.h"
 #include "hfhub-daemon.h"
+#include "hfhub-desktop.h"
 #include "hfhub-engine.h"
 #include "hfhub-error.h"
+#include "hfhub-identities.h"
 #include "hfhub-kinds.h"
 #include "hfhub-log.h"
 #include "hfhub-store.h"
@@ -70,7 +72,9 @@ main(int argc, char **argv)
 	g_autoptr(HfhubConfig) config = NULL;
 	g_autoptr(HfhubStore) store = NULL;
 	g_autoptr(HfhubEngine) engine = NULL;
+	g_autoptr(HfhubIdentities) identities = NULL;
 	g_autoptr(HfhubDaemon) daemon = NULL;
+	g_autoptr(HfhubDesktop) desktop = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
 	Context ctx = { 0 };
 	const GOptionEntry entries[] = {
@@ -138,6 +142,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	engine = hfhub_engine_new(config, store);
+	/* takes HF_TOKEN out of the environment: early, before threads; the
+	 * tokens are read before any job can start */
+	identities = hfhub_identities_new(state_dir, config, hfhub_engine_get_http(engine));
+	hfhub_identities_load(identities);
+	hfhub_engine_set_identities(engine, identities);
 	hfhub_kinds_register_all(engine);
 	if (!hfhub_engine_load(engine, &error)) {
 		g_critical("loading jobs: %s", error->message);
@@ -145,6 +154,7 @@ main(int argc, char **argv)
 	}
 
 	daemon = hfhub_daemon_new(engine);
+	desktop = hfhub_desktop_new(engine);
 	loop = g_main_loop_new(NULL, FALSE);
 	ctx.loop = loop;
 	ctx.engine = engine;

@@ -402,7 +402,8 @@ test_fresh(Fixture *fx, gconstpointer user_data)
 	g_autofree gchar *mode = NULL;
 	GStatBuf st;
 
-	g_assert_cmpuint(hfhub_store_get_current_schema_version(), ==, 2);
+	/* v3 added hub_answers; later versions are checked by their own tests */
+	g_assert_cmpuint(hfhub_store_get_current_schema_version(), >=, 3);
 	g_assert_cmpuint(hfhub_store_get_schema_version(store), ==,
 			 hfhub_store_get_current_schema_version());
 	g_assert_cmpstr(hfhub_store_get_path(store), ==, fx->path);
@@ -415,13 +416,15 @@ test_fresh(Fixture *fx, gconstpointer user_data)
 	g_assert_no_error(error);
 	g_assert_cmpuint(jobs->len, ==, 0);
 
-	g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==,
+			hfhub_store_get_current_schema_version());
 	mode = raw_text(fx->path, "PRAGMA journal_mode");
 	g_assert_cmpstr(mode, ==, "wal");
 	g_assert_cmpint(raw_int(fx->path, "SELECT COUNT(*) FROM sqlite_master WHERE type = "
 					  "'index' AND name = 'jobs_state'"),
 			==, 1);
 	g_assert_cmpint(raw_int(fx->path, "SELECT COUNT(*) FROM job_files"), ==, 0);
+	g_assert_cmpint(raw_int(fx->path, "SELECT COUNT(*) FROM hub_answers"), ==, 0);
 }
 
 static void
@@ -946,7 +949,8 @@ test_persistence(Fixture *fx, gconstpointer user_data)
 	/* close and reopen */
 	g_clear_object(&store);
 	store = open_store(fx);
-	g_assert_cmpuint(hfhub_store_get_schema_version(store), ==, 2);
+	g_assert_cmpuint(hfhub_store_get_schema_version(store), ==,
+			 hfhub_store_get_current_schema_version());
 
 	got = hfhub_store_get_job(store, rec->id, &error);
 	g_assert_no_error(error);
@@ -1072,6 +1076,211 @@ test_migrate_v1(Fixture *fx, gconstpointer user_data)
 	g_clear_object(&store);
 	store = open_store(fx);
 	assert_fixture_v1_rows(store);
+}
+
+static void
+test_migrate_v2(Fixture *fx, gconstpointer user_data)
+{
+	g_autofree gchar *fixture = fixture_file("schema-v2.sql");
+	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
+	g_autofree gchar *schema_migrated = NULL;
+	g_autofree gchar *schema_fresh = NULL;
+	g_autoptr(HfhubStore) store = NULL;
+	g_autoptr(HfhubStore) fresh = NULL;
+	g_autoptr(HfhubJobRecord) job = NULL;
+	g_autoptr(GPtrArray) files = NULL;
+	g_autoptr(GVariant) answer = g_variant_ref_sink(g_variant_new_parsed("{'sha': <'abc'>}"));
+	g_autoptr(GVariant) got = NULL;
+	g_autoptr(GError) error = NULL;
+	HfhubStoreAnswerKey key = { "https://hub.example", "model", "org/model", "info", "main" };
+	gint64 fetched = 0;
+
+	fixture_mkdir(fx);
+	load_sql_file(fx->path, fixture);
+	g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, 2);
+
+	store = open_store(fx);
+	g_assert_cmpuint(hfhub_store_get_schema_version(store), ==,
+			 hfhub_store_get_current_schema_version());
+
+	/* the paused job and its partial file are still there */
+	job = hfhub_store_get_job(store, 1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(job->state, ==, HFHUB_JOB_STATE_PAUSED);
+	g_assert_cmpstr(job->repo_id, ==, "org/model");
+	g_assert_cmpint(job->priority, ==, 3);
+	files = hfhub_store_list_job_files(store, 1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(files->len, ==, 2);
+	g_assert_cmpstr(((HfhubJobFileRecord *)g_ptr_array_index(files, 1))->state, ==, "partial");
+	g_assert_cmpuint(((HfhubJobFileRecord *)g_ptr_array_index(files, 1))->bytes_done, ==, 100);
+
+	/* the new table works */
+	g_assert_true(hfhub_store_put_answer(store, &key, answer, 1720000000, &error));
+	g_assert_no_error(error);
+	got = hfhub_store_get_answer(store, &key, &fetched, &error);
+	g_assert_no_error(error);
+	assert_variant_equal(got, answer);
+	g_assert_cmpint(fetched, ==, 1720000000);
+
+	/* an upgraded database looks exactly like a new one */
+	fresh = hfhub_store_new(fresh_path, &error);
+	g_assert_no_error(error);
+	schema_migrated = raw_schema(fx->path);
+	schema_fresh = raw_schema(fresh_path);
+	g_assert_cmpstr(schema_migrated, ==, schema_fresh);
+}
+
+/* v3 → v4: job_files gains the upload columns; old rows keep theirs */
+static void
+test_migrate_v3(Fixture *fx, gconstpointer user_data)
+{
+	g_autofree gchar *fixture = fixture_file("schema-v3.sql");
+	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
+	g_autofree gchar *schema_migrated = NULL;
+	g_autofree gchar *schema_fresh = NULL;
+	g_autoptr(HfhubStore) store = NULL;
+	g_autoptr(HfhubStore) fresh = NULL;
+	g_autoptr(GPtrArray) files = NULL;
+	g_autoptr(HfhubJobFileRecord) row = hfhub_job_file_record_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *sha256 = NULL;
+	g_autofree gchar *sha1 = NULL;
+	HfhubJobFileRecord *old;
+
+	fixture_mkdir(fx);
+	load_sql_file(fx->path, fixture);
+	g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, 3);
+
+	store = open_store(fx);
+	g_assert_cmpuint(hfhub_store_get_schema_version(store), ==,
+			 hfhub_store_get_current_schema_version());
+
+	/* the upload's row is there, with the new columns empty */
+	files = hfhub_store_list_job_files(store, 2, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(files->len, ==, 1);
+	old = g_ptr_array_index(files, 0);
+	g_assert_cmpstr(old->path, ==, "train.csv");
+	g_assert_cmpstr(old->state, ==, "hashed");
+	g_assert_cmpstr(old->etag, ==, "ce013625030ba8dba906f756967f9e9ca394464a");
+	g_assert_null(old->local_path);
+	g_assert_cmpint(old->mtime_ns, ==, 0);
+	g_assert_cmpuint(old->inode, ==, 0);
+	g_assert_null(old->transfer);
+	/* and no old row passes for a hashed local file */
+	g_assert_false(hfhub_store_lookup_file_hashes(store, "/home/u/data/train.csv", 5, 0, 0,
+						      &sha256, &sha1, &error));
+	g_assert_no_error(error);
+
+	/* the new columns round-trip, and hashes are found by file identity */
+	row->job_id = 2;
+	row->path = g_strdup("train.csv");
+	row->size = 5;
+	row->oid = g_strdup(old->oid);
+	row->etag = g_strdup(old->etag);
+	row->state = g_strdup("uploading");
+	row->local_path = g_strdup("/home/u/data/train.csv");
+	row->mtime_ns = G_GINT64_CONSTANT(1720000000123456789);
+	row->inode = G_GUINT64_CONSTANT(0xfedcba9876543210);
+	row->transfer = g_strdup("{\"parts\":[]}");
+	g_assert_true(hfhub_store_put_job_file(store, row, &error));
+	g_assert_no_error(error);
+	g_clear_pointer(&files, g_ptr_array_unref);
+	files = hfhub_store_list_job_files(store, 2, &error);
+	g_assert_no_error(error);
+	old = g_ptr_array_index(files, 0);
+	g_assert_cmpstr(old->local_path, ==, row->local_path);
+	g_assert_cmpint(old->mtime_ns, ==, row->mtime_ns);
+	g_assert_cmpuint(old->inode, ==, row->inode);
+	g_assert_cmpstr(old->transfer, ==, row->transfer);
+	g_assert_true(hfhub_store_lookup_file_hashes(store, row->local_path, 5, row->mtime_ns,
+						     row->inode, &sha256, &sha1, &error));
+	g_assert_cmpstr(sha256, ==, row->oid);
+	g_assert_cmpstr(sha1, ==, row->etag);
+	g_clear_pointer(&sha256, g_free);
+	g_clear_pointer(&sha1, g_free);
+	/* a changed mtime is another file */
+	g_assert_false(hfhub_store_lookup_file_hashes(store, row->local_path, 5, row->mtime_ns + 1,
+						      row->inode, &sha256, &sha1, &error));
+	g_assert_no_error(error);
+
+	/* an upgraded database looks exactly like a new one */
+	fresh = hfhub_store_new(fresh_path, &error);
+	g_assert_no_error(error);
+	schema_migrated = raw_schema(fx->path);
+	schema_fresh = raw_schema(fresh_path);
+	g_assert_cmpstr(schema_migrated, ==, schema_fresh);
+}
+
+static void
+test_answers(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(HfhubStore) store = open_store(fx);
+	g_autoptr(GVariant) first = g_variant_ref_sink(
+		g_variant_new_parsed("{'sha': <'1111'>, 'files': <[{'path': <'a'>}]>}"));
+	g_autoptr(GVariant) second = g_variant_ref_sink(g_variant_new_parsed("{'sha': <'2222'>}"));
+	g_autoptr(GVariant) got = NULL;
+	g_autoptr(GError) error = NULL;
+	HfhubStoreAnswerKey key = { "https://hub.example", "model", "org/m", "info", NULL };
+	HfhubStoreAnswerKey other = key;
+	gint64 fetched = 0;
+
+	/* nothing stored: NULL without an error */
+	got = hfhub_store_get_answer(store, &key, &fetched, &error);
+	g_assert_no_error(error);
+	g_assert_null(got);
+
+	g_assert_true(hfhub_store_put_answer(store, &key, first, 100, &error));
+	g_assert_no_error(error);
+	got = hfhub_store_get_answer(store, &key, &fetched, &error);
+	g_assert_no_error(error);
+	assert_variant_equal(got, first);
+	g_assert_cmpint(fetched, ==, 100);
+	g_clear_pointer(&got, g_variant_unref);
+
+	/* every part of the key counts */
+	other.revision = "dev";
+	got = hfhub_store_get_answer(store, &other, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_null(got);
+	other.revision = NULL;
+	other.endpoint = "https://mirror.example";
+	got = hfhub_store_get_answer(store, &other, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_null(got);
+
+	/* a second answer replaces the first */
+	g_assert_true(hfhub_store_put_answer(store, &key, second, 200, &error));
+	g_assert_no_error(error);
+	got = hfhub_store_get_answer(store, &key, &fetched, &error);
+	g_assert_no_error(error);
+	assert_variant_equal(got, second);
+	g_assert_cmpint(fetched, ==, 200);
+	g_clear_pointer(&got, g_variant_unref);
+	g_assert_cmpint(raw_int(fx->path, "SELECT COUNT(*) FROM hub_answers"), ==, 1);
+
+	/* a damaged blob reads back as a dictionary, never a crash */
+	raw_exec(fx->path, "UPDATE hub_answers SET answer = x'ff00ff'");
+	got = hfhub_store_get_answer(store, &key, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_variant_is_of_type(got, G_VARIANT_TYPE_VARDICT));
+	g_clear_pointer(&got, g_variant_unref);
+
+	/* forgetting a repo drops all its answers, and only those */
+	other = key;
+	other.repo_id = "org/kept";
+	g_assert_true(hfhub_store_put_answer(store, &other, first, 300, &error));
+	g_assert_no_error(error);
+	g_assert_true(hfhub_store_forget_answers(store, key.endpoint, key.repo_type, key.repo_id,
+						 &error));
+	g_assert_no_error(error);
+	got = hfhub_store_get_answer(store, &key, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_null(got);
+	got = hfhub_store_get_answer(store, &other, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(got);
 }
 
 static void
@@ -1404,6 +1613,9 @@ main(int argc, char **argv)
 	ADD("/store/persistence", test_persistence);
 	ADD("/store/two-stores", test_two_stores);
 	ADD("/store/migrate/v1", test_migrate_v1);
+	ADD("/store/migrate/v2", test_migrate_v2);
+	ADD("/store/migrate/v3", test_migrate_v3);
+	ADD("/store/answers", test_answers);
 	ADD("/store/migrate/empty-file", test_migrate_empty_file);
 	ADD("/store/migrate/zero-version", test_migrate_zero_version);
 	ADD("/store/broken/garbage", test_broken_garbage);

@@ -1,0 +1,155 @@
+/* hfhub jobs prio, hfhub daemon config get|set: steering the queue. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+
+#include "hfhub-cli-commands.h"
+#include "hfhub-cli-json.h"
+#include "hfhub-text.h"
+
+/* hfhub jobs prio ID PRIORITY */
+gint
+hfhub_cli_cmd_jobs_prio(HfhubCli *cli, gint argc, gchar **argv)
+{
+	g_autoptr(GOptionContext) context = hfhub_cli_option_context_new(
+		cli, _("ID PRIORITY"),
+		_("Change a job's priority: higher runs first, 0 is the default."), NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HfhubDBusJob) job = NULL;
+	guint64 id;
+	gint64 priority;
+	gint exit_code;
+
+	if (!hfhub_cli_parse_options(cli, context, &argc, &argv, &exit_code))
+		return exit_code;
+	if (argc != 3)
+		return hfhub_cli_usage_error(cli, _("Give a job ID and a priority."));
+	if (!hfhub_cli_parse_job_id(argv[1], &id))
+		return hfhub_cli_usage_error(cli, _("“%s” is not a job ID."), argv[1]);
+	if (!g_ascii_string_to_signed(argv[2], 10, -1000, 1000, &priority, NULL))
+		return hfhub_cli_usage_error(
+			cli, _("“%s” is not a priority: give a whole number from -1000 to 1000."),
+			argv[2]);
+	if (!hfhub_cli_connect(cli, &error))
+		return hfhub_cli_fail(cli, error);
+	job = hfhub_cli_get_job(cli, id, &error);
+	if (job == NULL ||
+	    !hfhub_dbus_job_call_set_priority_sync(job, (gint)priority, NULL, &error))
+		return hfhub_cli_fail(cli, error);
+	if (cli->json) {
+		g_autoptr(HfhubDBusJob) fresh = hfhub_cli_job_proxy_new(
+			cli, g_dbus_proxy_get_object_path(G_DBUS_PROXY(job)), NULL);
+		g_autoptr(JsonNode) node = hfhub_json_job(fresh != NULL ? fresh : job);
+		hfhub_json_print(node);
+	} else {
+		g_autofree gchar *text =
+			/* TRANSLATORS: a job ID, then a number */
+			g_strdup_printf(_("Job %s now has priority %d."), argv[1], (gint)priority);
+		hfhub_console_print_line(text);
+	}
+	return HFHUB_EXIT_OK;
+}
+
+static gchar *
+value_text(GVariant *value)
+{
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
+		return g_variant_dup_string(value, NULL);
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
+		return g_strdup_printf("%" G_GUINT64_FORMAT, g_variant_get_uint64(value));
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32))
+		return g_strdup_printf("%u", g_variant_get_uint32(value));
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN))
+		return g_strdup(g_variant_get_boolean(value) ? "true" : "false");
+	return g_variant_print(value, FALSE);
+}
+
+/* hfhub daemon config get [KEY…] */
+gint
+hfhub_cli_cmd_daemon_config_get(HfhubCli *cli, gint argc, gchar **argv)
+{
+	g_autoptr(GOptionContext) context = hfhub_cli_option_context_new(
+		cli, _("[KEY…]"),
+		_("Show the daemon's settings (all of them, or the KEYs named as group.key)."),
+		NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) config = NULL;
+	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
+	gint exit_code;
+
+	if (!hfhub_cli_parse_options(cli, context, &argc, &argv, &exit_code))
+		return exit_code;
+	if (argc > 1)
+		g_variant_dict_insert(&options, "keys", "^as", argv + 1);
+	if (!hfhub_cli_connect(cli, &error))
+		return hfhub_cli_fail(cli, error);
+	if (!hfhub_dbus_manager_call_get_config_sync(cli->manager, g_variant_dict_end(&options),
+						     &config, NULL, &error))
+		return hfhub_cli_fail(cli, error);
+	if (cli->json) {
+		g_autoptr(JsonNode) node = hfhub_json_from_variant(config);
+		hfhub_json_print(node);
+		return HFHUB_EXIT_OK;
+	}
+	{
+		GVariantIter iter;
+		const gchar *key;
+		GVariant *value;
+		g_autoptr(GPtrArray) keys = g_ptr_array_new();
+
+		g_variant_iter_init(&iter, config);
+		while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+			g_autofree gchar *text = value_text(value);
+			g_autofree gchar *safe = hfhub_text_sanitize(text, FALSE);
+			hfhub_console_print_kv(&cli->console, key, safe);
+			g_variant_unref(value);
+		}
+	}
+	return HFHUB_EXIT_OK;
+}
+
+/* hfhub daemon config set KEY VALUE */
+gint
+hfhub_cli_cmd_daemon_config_set(HfhubCli *cli, gint argc, gchar **argv)
+{
+	g_autoptr(GOptionContext) context = hfhub_cli_option_context_new(
+		cli, _("KEY VALUE"),
+		_("Change a setting of the daemon now (running jobs included) and save it in "
+		  "hfhubd.conf. Example: hfhub daemon config set download.bandwidth-limit "
+		  "5000000"),
+		NULL);
+	g_autoptr(GError) error = NULL;
+	gint exit_code;
+
+	if (!hfhub_cli_parse_options(cli, context, &argc, &argv, &exit_code))
+		return exit_code;
+	if (argc != 3)
+		return hfhub_cli_usage_error(cli, _("Give a setting (group.key) and its value."));
+	if (!hfhub_cli_connect(cli, &error))
+		return hfhub_cli_fail(cli, error);
+	/* a string: the daemon parses it with the setting's own type */
+	if (!hfhub_dbus_manager_call_set_config_sync(
+		    cli->manager, argv[1], g_variant_new_variant(g_variant_new_string(argv[2])),
+		    g_variant_new("a{sv}", NULL), NULL, &error))
+		return hfhub_cli_fail(cli, error);
+	if (cli->json) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+		g_autoptr(JsonNode) node = NULL;
+
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "key");
+		json_builder_add_string_value(builder, argv[1]);
+		json_builder_set_member_name(builder, "value");
+		json_builder_add_string_value(builder, argv[2]);
+		json_builder_end_object(builder);
+		node = json_builder_get_root(builder);
+		hfhub_json_print(node);
+	} else {
+		g_autofree gchar *text =
+			/* TRANSLATORS: a setting's name, then its value */
+			g_strdup_printf(_("%s is now %s."), argv[1], argv[2]);
+		hfhub_console_print_line(text);
+	}
+	return HFHUB_EXIT_OK;
+}

@@ -1,0 +1,227 @@
+#include "config.h"
+
+#define G_LOG_DOMAIN "HfhubDesktop"
+
+#include "hfhub-desktop.h"
+
+#include <gio/gunixfdlist.h>
+#include <glib/gi18n.h>
+#include <unistd.h>
+
+struct _HfhubDesktop {
+	GObject parent_instance;
+	HfhubEngine *engine;
+	GCancellable *cancellable;
+	GDBusConnection *system_bus;
+	gboolean system_bus_pending;
+	gint inhibit_fd; /* -1 when not held */
+	gboolean inhibit_pending;
+};
+
+G_DEFINE_FINAL_TYPE(HfhubDesktop, hfhub_desktop, G_TYPE_OBJECT)
+
+static void
+update_inhibitor(HfhubDesktop *self);
+
+static gboolean
+transfers_running(HfhubDesktop *self)
+{
+	g_autoptr(GHashTable) counts = hfhub_engine_count_jobs(self->engine);
+	return GPOINTER_TO_UINT(g_hash_table_lookup(counts, "running")) > 0;
+}
+
+static void
+release_inhibitor(HfhubDesktop *self)
+{
+	if (self->inhibit_fd < 0)
+		return;
+	close(self->inhibit_fd);
+	self->inhibit_fd = -1;
+	g_debug("released the sleep inhibitor");
+}
+
+static void
+inhibit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	HfhubDesktop *self = HFHUB_DESKTOP(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GUnixFDList) fds = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish(
+		G_DBUS_CONNECTION(source), &fds, res, &error);
+	gint32 index;
+
+	self->inhibit_pending = FALSE;
+	if (reply == NULL) {
+		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			g_debug("no sleep inhibitor: %s", error->message);
+		g_object_unref(self);
+		return;
+	}
+	g_variant_get(reply, "(h)", &index);
+	self->inhibit_fd = g_unix_fd_list_get(fds, index, NULL);
+	g_debug("holding a sleep inhibitor");
+	/* the transfers may have ended while we asked */
+	update_inhibitor(self);
+	g_object_unref(self);
+}
+
+/* Overnight work must not be cut by suspend: "block" (not "delay") on
+ * "sleep" while a transfer runs; idle time does not hold the machine. */
+static void
+take_inhibitor(HfhubDesktop *self)
+{
+	if (self->system_bus == NULL || self->inhibit_fd >= 0 || self->inhibit_pending)
+		return;
+	self->inhibit_pending = TRUE;
+	g_dbus_connection_call_with_unix_fd_list(
+		self->system_bus, "org.freedesktop.login1", "/org/freedesktop/login1",
+		"org.freedesktop.login1.Manager", "Inhibit",
+		g_variant_new("(ssss)", "sleep", "hfhub",
+			      _("Transferring files from the Hugging Face Hub"), "block"),
+		G_VARIANT_TYPE("(h)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, self->cancellable,
+		inhibit_cb, g_object_ref(self));
+}
+
+static void
+update_inhibitor(HfhubDesktop *self)
+{
+	if (transfers_running(self))
+		take_inhibitor(self);
+	else
+		release_inhibitor(self);
+}
+
+static void
+system_bus_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	HfhubDesktop *self = HFHUB_DESKTOP(user_data);
+	g_autoptr(GError) error = NULL;
+
+	self->system_bus_pending = FALSE;
+	self->system_bus = g_bus_get_finish(res, &error);
+	if (self->system_bus == NULL)
+		g_debug("no system bus, no sleep inhibitor: %s", error->message);
+	else
+		update_inhibitor(self);
+	g_object_unref(self);
+}
+
+static void
+notify_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+		g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	if (reply == NULL)
+		g_debug("no notification: %s", error->message);
+}
+
+static void
+notify_finished(HfhubDesktop *self, HfhubJob *job)
+{
+	const HfhubJobRecord *rec = hfhub_job_get_record(job);
+	g_autoptr(GDBusConnection) bus = NULL;
+	g_autofree gchar *summary = NULL;
+	g_autofree gchar *body = NULL;
+	g_auto(GVariantBuilder) hints = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+
+	/* peer mode: no session bus, nobody to show it to; with one, the
+	 * daemon's own connection is returned at once */
+	if (g_getenv("DBUS_SESSION_BUS_ADDRESS") == NULL)
+		return;
+	bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
+	if (bus == NULL)
+		return;
+	if (rec->state == HFHUB_JOB_STATE_SUCCEEDED) {
+		/* TRANSLATORS: a notification; %s is a repository */
+		summary = g_strdup_printf(_("Downloaded %s"), rec->repo_id);
+		body = g_strdup_printf(_("Job %" G_GUINT64_FORMAT " finished."), rec->id);
+	} else if (rec->state == HFHUB_JOB_STATE_FAILED) {
+		/* TRANSLATORS: a notification; %s is a repository */
+		summary = g_strdup_printf(_("Could not download %s"), rec->repo_id);
+		body = g_strdup(rec->error_message);
+	} else {
+		return;
+	}
+	g_variant_builder_add(&hints, "{sv}", "desktop-entry", g_variant_new_string("hfhub"));
+	g_dbus_connection_call(bus, "org.freedesktop.Notifications",
+			       "/org/freedesktop/Notifications", "org.freedesktop.Notifications",
+			       "Notify",
+			       g_variant_new("(susssasa{sv}i)", "hfhub", 0, "folder-download",
+					     summary, body, NULL, &hints, -1),
+			       G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
+			       notify_cb, NULL);
+}
+
+static void
+job_finished_cb(HfhubJob *job, gpointer user_data)
+{
+	HfhubDesktop *self = HFHUB_DESKTOP(user_data);
+	gboolean detach = FALSE;
+
+	/* the caller of a detached job is gone: the desktop tells the user */
+	if (hfhub_job_lookup_option(job, "detach", "b", &detach) && detach)
+		notify_finished(self, job);
+}
+
+static void
+watch_job(HfhubDesktop *self, HfhubJob *job)
+{
+	g_signal_connect_object(job, "finished", G_CALLBACK(job_finished_cb), self, 0);
+}
+
+static void
+job_added_cb(HfhubEngine *engine, HfhubJob *job, gpointer user_data)
+{
+	watch_job(HFHUB_DESKTOP(user_data), job);
+}
+
+static void
+status_changed_cb(HfhubEngine *engine, gpointer user_data)
+{
+	update_inhibitor(HFHUB_DESKTOP(user_data));
+}
+
+static void
+hfhub_desktop_dispose(GObject *object)
+{
+	HfhubDesktop *self = HFHUB_DESKTOP(object);
+
+	g_cancellable_cancel(self->cancellable);
+	if (self->engine != NULL)
+		g_signal_handlers_disconnect_by_data(self->engine, self);
+	release_inhibitor(self);
+	g_clear_object(&self->system_bus);
+	g_clear_object(&self->engine);
+	g_clear_object(&self->cancellable);
+	G_OBJECT_CLASS(hfhub_desktop_parent_class)->dispose(object);
+}
+
+static void
+hfhub_desktop_class_init(HfhubDesktopClass *klass)
+{
+	G_OBJECT_CLASS(klass)->dispose = hfhub_desktop_dispose;
+}
+
+static void
+hfhub_desktop_init(HfhubDesktop *self)
+{
+	self->inhibit_fd = -1;
+	self->cancellable = g_cancellable_new();
+}
+
+HfhubDesktop *
+hfhub_desktop_new(HfhubEngine *engine)
+{
+	HfhubDesktop *self = g_object_new(HFHUB_TYPE_DESKTOP, NULL);
+	g_autoptr(GPtrArray) jobs = hfhub_engine_list_jobs(engine);
+
+	self->engine = g_object_ref(engine);
+	for (guint i = 0; i < jobs->len; i++)
+		watch_job(self, g_ptr_array_index(jobs, i));
+	g_signal_connect(engine, "job-added", G_CALLBACK(job_added_cb), self);
+	g_signal_connect(engine, "status-changed", G_CALLBACK(status_changed_cb), self);
+	self->system_bus_pending = TRUE;
+	g_bus_get(G_BUS_TYPE_SYSTEM, self->cancellable, system_bus_cb, g_object_ref(self));
+	return self;
+}

@@ -1,0 +1,17 @@
+/* HfhubDesktop: what a session service owes the desktop. While transfers
+ * run it holds a logind sleep inhibitor, and when a detached job finishes
+ * it sends a notification. Both are silent where no logind or notification
+ * server exists, and never block the main loop. */
+#pragma once
+
+#include "hfhub-engine.h"
+
+G_BEGIN_DECLS
+
+#define HFHUB_TYPE_DESKTOP (hfhub_desktop_get_type())
+G_DECLARE_FINAL_TYPE(HfhubDesktop, hfhub_desktop, HFHUB, DESKTOP, GObject)
+
+HfhubDesktop *
+hfhub_desktop_new(HfhubEngine *engine);
+
+G_END_DECLS

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Desktop integration: a logind sleep inhibitor while transfers run, and a
+notification when a detached job finishes, against python-dbusmock's logind
+(on a private "system" bus) and notification daemon (on the case's session
+bus). TAP on stdout; see harness.py."""
+
+import os
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness  # noqa: E402
+from harness import MiB, check, eq, wait_for  # noqa: E402
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def have_dbusmock():
+    return subprocess.run([DEBIAN_PYTHON, "-c", "import dbusmock"],
+                          capture_output=True).returncode == 0
+
+
+class Mocks:
+    """A second dbus-daemon standing in for the system bus, logind on it,
+    and a notification daemon on the case's session bus."""
+
+    def __init__(self, t):
+        self.t = t
+        self.procs = []
+        d = t._mkdir("sysbus")
+        conf = os.path.join(d, "system.conf")
+        with open(conf, "w") as f:
+            f.write(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>system</type><listen>unix:dir={d}</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*"/><allow receive_sender="*"/><allow own="*"/></policy></busconfig>
+""")
+        p = subprocess.Popen(["dbus-daemon", f"--config-file={conf}", "--nofork",
+                              "--print-address=1"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        self.procs.append(p)
+        self.system = p.stdout.readline().decode().strip()
+        env = dict(t.bus_env(), DBUS_SYSTEM_BUS_ADDRESS=self.system)
+        for args in (["--system", "--template", "logind"],
+                     ["--template", "notification_daemon"]):
+            self.procs.append(subprocess.Popen([DEBIAN_PYTHON, "-m", "dbusmock", *args], env=env,
+                                               stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL,
+                                               stdin=subprocess.DEVNULL))
+        wait_for(lambda: self.call_system("ListInhibitors")[0] == 0, 15, "the logind mock")
+        wait_for(lambda: t.name_owner("org.freedesktop.Notifications"), 15,
+                 "the notification mock")
+
+    def call_system(self, method):
+        p = subprocess.run(["gdbus", "call", "--address", self.system, "--dest",
+                            "org.freedesktop.login1", "--object-path", "/org/freedesktop/login1",
+                            "--method", "org.freedesktop.login1.Manager." + method],
+                           capture_output=True, text=True, timeout=20)
+        return p.returncode, p.stdout
+
+    def inhibitors(self):
+        rc, out = self.call_system("ListInhibitors")
+        return out if rc == 0 else ""
+
+    def notifications(self):
+        rc, out, _ = self.t.gdbus("call", "--session", "--dest", "org.freedesktop.Notifications",
+                                  "--object-path", "/org/freedesktop/Notifications",
+                                  "--method", "org.freedesktop.DBus.Mock.GetCalls", log=False)
+        return out if rc == 0 else ""
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def with_mocks(test):
+    def run(t):
+        if not have_dbusmock():
+            raise harness.Failure("python3-dbusmock is not installed (tools/install-deps.sh "
+                                  "installs it)")
+        t.start_bus()
+        m = Mocks(t)
+        try:
+            test(t, m)
+        finally:
+            m.stop()
+    run.__name__ = test.__name__
+    return run
+
+
+@with_mocks
+def test_sleep_inhibited_while_transferring(t, m):
+    rid = "org/inhibit"
+    t.emu.seed({"id": rid, "files": {"big.safetensors": {"size": 4 * MiB, "seed": 51}}})
+    t.emu.add_fault({"kind": "stall", "host": "cdn", "method": "GET", "path": "/repos/*",
+                     "after_bytes": MiB, "seconds": 3, "times": 1})
+    t.start_daemon(env={"DBUS_SYSTEM_BUS_ADDRESS": m.system})
+    eq("hfhub" in m.inhibitors(), False, "no inhibitor while idle")
+    job = harness.require_job(t.cli("download", rid, "--detach"))
+    out = wait_for(lambda: (lambda o: o if "hfhub" in o else None)(m.inhibitors()), 10,
+                   "hfhubd to take a sleep inhibitor")
+    check("'sleep'" in out and "'block'" in out, f"inhibitor mode: {out.strip()}")
+    eq(t.wait_job(job["id"], timeout=30)["state"], "succeeded", "the download")
+    wait_for(lambda: "hfhub" not in m.inhibitors(), 10, "the inhibitor to be released")
+
+
+@with_mocks
+def test_notification_when_detached_job_finishes(t, m):
+    rid = "org/notify"
+    t.emu.seed({"id": rid, "files": {"config.json": "{}\n"}})
+    t.start_daemon(env={"DBUS_SYSTEM_BUS_ADDRESS": m.system})
+    # attached: the caller sees the end itself, no notification
+    harness.expect_succeeded(t.download(rid))
+    eq("Notify" in m.notifications(), False, "a notification for an attached job")
+    job = harness.require_job(t.cli("download", rid, "--detach"))
+    eq(t.wait_job(job["id"], timeout=30)["state"], "succeeded", "the detached download")
+    out = wait_for(lambda: (lambda o: o if "Notify" in o else None)(m.notifications()), 10,
+                   "a notification")
+    check(f"Downloaded {rid}" in out, f"the notification's summary: {out.strip()[:400]}")
+
+
+if __name__ == "__main__":
+    harness.main(globals(), emulator=True)
