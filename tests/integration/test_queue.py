@@ -183,20 +183,32 @@ def test_config_get_set_and_bad_input(t):
 
 def test_bandwidth_limit(t):
     rid = "org/throttled"
-    size = 16 * MiB
+    size = 24 * MiB
     sha = seed_big(t, rid, size, 36)
     t.start_daemon()
     rate = 4_000_000
     config_set(t, "download.bandwidth-limit", rate)
-    t0 = time.monotonic()
-    job = harness.expect_succeeded(t.download(rid, "big.safetensors", timeout=60))
-    elapsed = time.monotonic() - t0
-    measured = size / elapsed
-    t.note(f"{size} bytes in {elapsed:.2f} s: {measured / 1e6:.2f} MB/s at a limit of "
+    job = harness.require_job(t.cli("download", rid, "big.safetensors", "--detach"))
+
+    # the rate in the middle of the transfer, from the job's own progress:
+    # start-up and the final verification do not count
+    def done_at_least(n):
+        def probe():
+            j = t.job_not_final(job["id"])
+            return (time.monotonic(), j["bytes_done"]) if j["bytes_done"] >= n else None
+        return probe
+    t1, b1 = wait_for(done_at_least(4 * MiB), 30, "4 MiB transferred")
+    t2, b2 = wait_for(done_at_least(16 * MiB), 30, "16 MiB transferred")
+    measured = (b2 - b1) / (t2 - t1)
+    t.note(f"{b2 - b1} bytes in {t2 - t1:.2f} s: {measured / 1e6:.2f} MB/s at a limit of "
            f"{rate / 1e6:.2f} MB/s")
     check(abs(measured - rate) <= 0.15 * rate,
           f"measured {measured / 1e6:.2f} MB/s, not within 15 % of {rate / 1e6:.2f} MB/s")
-    eq(harness.sha256_file(job["result"]["path"]), sha, "sha256 of the file")
+    # changeable while the job runs: lifting it lets the rest go at once
+    config_set(t, "download.bandwidth-limit", 0)
+    final = t.wait_job(job["id"], timeout=30)
+    eq(final["state"], "succeeded", "state")
+    eq(harness.sha256_file(final["result"]["path"]), sha, "sha256 of the file")
 
 
 def test_window_waits_stops_and_continues(t):
@@ -277,6 +289,8 @@ def test_priority_reorders_the_queue(t):
     b = harness.require_job(t.cli("download", "org/prio-b", "--detach"))["id"]
     c = harness.require_job(t.cli("download", "org/prio-c", "--detach"))["id"]
     eq(t.job(b)["state"], "queued", "B waits for the slot")
+    # slow enough that the first of B and C is still running when polled
+    config_set(t, "download.bandwidth-limit", 1_000_000)
     r = t.cli("jobs", "prio", c, "5")
     eq(r.rc, 0, "jobs prio")
     eq(r.json["priority"], 5, "the new priority")
@@ -285,6 +299,8 @@ def test_priority_reorders_the_queue(t):
     nxt = wait_for(lambda: next((x for x in (b, c) if t.job(x)["state"] != "queued"), None),
                    30, "the next job to start")
     eq(nxt, c, "the job that started after A")
+    eq(t.job(b)["state"], "queued", "B still waits while C runs")
+    config_set(t, "download.bandwidth-limit", 0)
     for x in (b, c):
         eq(t.wait_job(x, timeout=30)["state"], "succeeded", f"job {x}")
 
