@@ -197,21 +197,9 @@ regular_content(HfhubCommitOp *op, GError **error)
 	return g_bytes_new_take(g_steal_pointer(&data), len);
 }
 
-static GBytes *
-build_body(const HfhubCommitRequest *req, const gchar *parent, GPtrArray *ops, GError **error)
+static gboolean
+append_ops(GString *out, GPtrArray *ops, GError **error)
 {
-	g_autoptr(GString) out = g_string_sized_new(4096);
-
-	g_string_append(out, "{\"key\":\"header\",\"value\":{\"summary\":");
-	hfhub_json_append_string(out, req->summary);
-	g_string_append(out, ",\"description\":");
-	hfhub_json_append_string(out, req->description != NULL ? req->description : "");
-	if (parent != NULL) {
-		g_string_append(out, ",\"parentCommit\":");
-		hfhub_json_append_string(out, parent);
-	}
-	g_string_append(out, "}}\n");
-
 	for (guint i = 0; i < ops->len; i++) {
 		HfhubCommitOp *op = g_ptr_array_index(ops, i);
 
@@ -222,7 +210,7 @@ build_body(const HfhubCommitRequest *req, const gchar *parent, GPtrArray *ops, G
 			const guint8 *data;
 
 			if (content == NULL)
-				return NULL;
+				return FALSE;
 			data = g_bytes_get_data(content, &len);
 			begin_op(out, "file", op->path);
 			g_string_append(out, ",\"content\":\"");
@@ -236,7 +224,8 @@ build_body(const HfhubCommitRequest *req, const gchar *parent, GPtrArray *ops, G
 			g_string_append(out, ",\"algo\":\"sha256\",\"oid\":");
 			hfhub_json_append_string(out, op->sha256);
 			if (op->size_known)
-				g_string_append_printf(out, ",\"size\":%" G_GUINT64_FORMAT, op->size);
+				g_string_append_printf(out, ",\"size\":%" G_GUINT64_FORMAT,
+						       op->size);
 			end_op(out);
 			break;
 		case HFHUB_COMMIT_DELETE_FILE:
@@ -253,6 +242,38 @@ build_body(const HfhubCommitRequest *req, const gchar *parent, GPtrArray *ops, G
 		}
 		}
 	}
+	return TRUE;
+}
+
+GBytes *
+hfhub_commit_build_ops(GPtrArray *ops, GError **error)
+{
+	g_autoptr(GString) out = g_string_sized_new(4096);
+
+	if (!append_ops(out, ops, error))
+		return NULL;
+	return g_string_free_to_bytes(g_steal_pointer(&out));
+}
+
+static GBytes *
+build_body(const HfhubCommitRequest *req, const gchar *parent, GPtrArray *ops, GError **error)
+{
+	gsize prebuilt = req->ops_body != NULL ? g_bytes_get_size(req->ops_body) : 0;
+	g_autoptr(GString) out = g_string_sized_new(4096 + prebuilt);
+
+	g_string_append(out, "{\"key\":\"header\",\"value\":{\"summary\":");
+	hfhub_json_append_string(out, req->summary);
+	g_string_append(out, ",\"description\":");
+	hfhub_json_append_string(out, req->description != NULL ? req->description : "");
+	if (parent != NULL) {
+		g_string_append(out, ",\"parentCommit\":");
+		hfhub_json_append_string(out, parent);
+	}
+	g_string_append(out, "}}\n");
+	if (req->ops_body != NULL)
+		g_string_append_len(out, g_bytes_get_data(req->ops_body, NULL), (gssize)prebuilt);
+	else if (!append_ops(out, ops, error))
+		return NULL;
 	return g_string_free_to_bytes(g_steal_pointer(&out));
 }
 
@@ -476,6 +497,8 @@ hfhub_commit_create(const HfhubHubRepo *repo, const gchar *revision, const Hfhub
 	/* where the branch is before we commit: what "did not move" means */
 	if (parent != NULL)
 		expected = g_strdup(parent);
+	else if (req->expected_head != NULL)
+		expected = g_strdup(req->expected_head);
 	else
 		expected = hfhub_hub_resolve_revision(repo, revision, cancellable, error);
 	if (expected == NULL)
@@ -551,7 +574,7 @@ hfhub_commit_create(const HfhubHubRepo *repo, const gchar *revision, const Hfhub
 			g_debug("the commit is on %s at %s", revision, info->oid);
 			return info;
 		}
-		if (!conflict && g_str_has_prefix(head, expected))
+		if (g_str_has_prefix(head, expected))
 			continue; /* the branch did not move: it did not land */
 		if (!req->allow_head_change) {
 			g_autofree gchar *from = short_oid(expected);

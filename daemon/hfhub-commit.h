@@ -62,6 +62,12 @@ typedef struct {
 	gboolean allow_head_change;
 	HfhubCommitWaitFunc on_wait;
 	gpointer on_wait_data;
+	/* the operation lines, built ahead by hfhub_commit_build_ops() (may be
+	 * NULL: built from the ops when sending) */
+	GBytes *ops_body;
+	/* where the branch is known to be (the caller's previous commit); NULL:
+	 * it is read before sending */
+	const gchar *expected_head;
 } HfhubCommitRequest;
 
 typedef struct {
@@ -81,6 +87,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HfhubCommitResult, hfhub_commit_result_free)
 HfhubCommitResult *
 hfhub_commit_create(const HfhubHubRepo *repo, const gchar *revision, const HfhubCommitRequest *req,
 		    GPtrArray *ops, GCancellable *cancellable, GError **error);
+
+/* The operation lines of the NDJSON body of @ops, to build ahead (another
+ * thread may build the next commit's while one is sent). Regular files read
+ * from disk get their git_oid filled in. */
+GBytes *
+hfhub_commit_build_ops(GPtrArray *ops, GError **error);
 
 /* The NDJSON body (exposed for tests). */
 GBytes *

@@ -127,13 +127,64 @@ default_summary(Upload *up)
 				       : up->path_in_repo);
 }
 
+/* A commit's operations and their NDJSON lines, built ahead on a thread
+ * of their own while the previous commit is sent. */
+typedef struct {
+	GPtrArray *chunk; /* UploadFile*, borrowed; NULL for deletions only */
+	GPtrArray *ops;	  /* HfhubCommitOp */
+	guint n_deleted;
+	GBytes *body;
+	GError *error;
+	GThread *thread;
+} Prepared;
+
+static void
+prepared_free(Prepared *p)
+{
+	if (p == NULL)
+		return;
+	if (p->thread != NULL)
+		g_thread_join(p->thread);
+	g_clear_pointer(&p->ops, g_ptr_array_unref);
+	g_clear_pointer(&p->body, g_bytes_unref);
+	g_clear_error(&p->error);
+	g_free(p);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Prepared, prepared_free)
+
+static gpointer
+prepare_thread(gpointer data)
+{
+	Prepared *p = data;
+
+	p->body = hfhub_commit_build_ops(p->ops, &p->error);
+	return NULL;
+}
+
+/* the ops of @chunk and @deletions (taken); the lines are built on a thread */
+static Prepared *
+prepare_commit(GPtrArray *chunk, GPtrArray *deletions)
+{
+	Prepared *p = g_new0(Prepared, 1);
+
+	p->chunk = chunk;
+	p->ops = g_ptr_array_new_with_free_func((GDestroyNotify)hfhub_commit_op_free);
+	for (guint i = 0; chunk != NULL && i < chunk->len; i++)
+		g_ptr_array_add(p->ops, op_for(g_ptr_array_index(chunk, i)));
+	for (guint i = 0; deletions != NULL && i < deletions->len; i++) {
+		g_ptr_array_add(p->ops, g_steal_pointer(&g_ptr_array_index(deletions, i)));
+		p->n_deleted++;
+	}
+	p->thread = g_thread_new("hfhub-commit-prep", prepare_thread, p);
+	return p;
+}
+
 static gboolean
-commit_one(Upload *up, GPtrArray *chunk, GPtrArray *extra_ops, guint index, guint count,
-	   GError **error)
+commit_one(Upload *up, Prepared *p, guint index, guint count, GError **error)
 {
 	HfhubHubRepo repo = upload_hub_repo(up);
-	g_autoptr(GPtrArray) ops =
-		g_ptr_array_new_with_free_func((GDestroyNotify)hfhub_commit_op_free);
+	GPtrArray *chunk = p->chunk;
 	g_autofree gchar *summary = NULL;
 	g_autoptr(HfhubCommitResult) info = NULL;
 	const gchar *base = up->commit_message != NULL ? up->commit_message : NULL;
@@ -141,13 +192,11 @@ commit_one(Upload *up, GPtrArray *chunk, GPtrArray *extra_ops, guint index, guin
 	const gchar *last =
 		up->commits->len > 0 ? g_ptr_array_index(up->commits, up->commits->len - 1) : NULL;
 	HfhubCommitRequest req = { 0 };
-	guint n_deleted = 0;
 
-	for (guint i = 0; chunk != NULL && i < chunk->len; i++)
-		g_ptr_array_add(ops, op_for(g_ptr_array_index(chunk, i)));
-	for (guint i = 0; extra_ops != NULL && i < extra_ops->len; i++) {
-		g_ptr_array_add(ops, g_steal_pointer(&g_ptr_array_index(extra_ops, i)));
-		n_deleted++;
+	g_thread_join(g_steal_pointer(&p->thread));
+	if (p->body == NULL) {
+		g_propagate_error(error, g_steal_pointer(&p->error));
+		return FALSE;
 	}
 	summary = count > 1 ? g_strdup_printf("%s (part %u of %u)", base != NULL ? base : fallback,
 					      index, count)
@@ -162,9 +211,13 @@ commit_one(Upload *up, GPtrArray *chunk, GPtrArray *extra_ops, guint index, guin
 	req.allow_head_change = up->allow_concurrent;
 	req.on_wait = upload_note_wait;
 	req.on_wait_data = up;
+	req.ops_body = p->body;
+	/* after our own commit, the branch is there (unless someone else
+	 * commits meanwhile, which the conflict check then sees) */
+	req.expected_head = last;
 
 	info = hfhub_commit_create(&repo, up->pr_revision != NULL ? up->pr_revision : up->revision,
-				   &req, ops, up->abort, error);
+				   &req, p->ops, up->abort, error);
 	if (info == NULL)
 		return FALSE;
 
@@ -186,7 +239,7 @@ commit_one(Upload *up, GPtrArray *chunk, GPtrArray *extra_ops, guint index, guin
 		g_ptr_array_add(up->dirty, f);
 	}
 	g_mutex_unlock(&up->lock);
-	g_atomic_int_add(&up->deleted_files, (gint)n_deleted);
+	g_atomic_int_add(&up->deleted_files, (gint)p->n_deleted);
 	upload_add_files(up, chunk != NULL ? (gint)chunk->len : 0);
 	/* recorded at once: a restart must not commit these again */
 	return upload_flush(up, error);
@@ -238,7 +291,7 @@ upload_stage_commit(Upload *up, GError **error)
 {
 	HfhubHubRepo repo = upload_hub_repo(up);
 	g_autoptr(GPtrArray) chunks = plan_chunks(up);
-	g_autoptr(GPtrArray) dels = NULL;
+	g_autoptr(Prepared) next = NULL;
 	const gchar *revision = up->pr_revision != NULL ? up->pr_revision : up->revision;
 	guint total = 0;
 	guint done_before = up->commits->len;
@@ -246,32 +299,48 @@ upload_stage_commit(Upload *up, GError **error)
 	for (guint i = 0; i < chunks->len; i++)
 		total += ((GPtrArray *)g_ptr_array_index(chunks, i))->len;
 	upload_set_stage(up, "committing", 0, total);
+	if (chunks->len == 0) {
+		/* nothing new to add: deletions alone, or nothing at all */
+		g_autoptr(GPtrArray) dels = deletions(up, revision, error);
+		if (dels == NULL)
+			return NULL;
+		if (dels->len > 0) {
+			next = prepare_commit(NULL, dels);
+			if (!commit_one(up, next, 1, 1, error))
+				return NULL;
+		}
+	}
 	for (guint i = 0; i < chunks->len; i++) {
-		GPtrArray *chunk = g_ptr_array_index(chunks, i);
-		gboolean last = i + 1 == chunks->len;
+		g_autoptr(Prepared) current = NULL;
 		g_autofree gchar *stage = NULL;
 
-		if (last) {
-			dels = deletions(up, up->pr_revision != NULL ? up->pr_revision : revision,
-					 error);
-			if (dels == NULL)
-				return NULL;
+		if (next == NULL) {
+			g_autoptr(GPtrArray) dels = NULL;
+			if (i + 1 == chunks->len) {
+				dels = deletions(up, revision, error);
+				if (dels == NULL)
+					return NULL;
+			}
+			next = prepare_commit(g_ptr_array_index(chunks, i), dels);
+		}
+		current = g_steal_pointer(&next);
+		/* the next commit's lines are built while this one goes; the
+		 * deletions are listed just before the last one */
+		if (i + 1 < chunks->len) {
+			g_autoptr(GPtrArray) dels = NULL;
+			if (i + 2 == chunks->len) {
+				dels = deletions(up, revision, error);
+				if (dels == NULL)
+					return NULL;
+			}
+			next = prepare_commit(g_ptr_array_index(chunks, i + 1), dels);
 		}
 		if (chunks->len > 1) {
 			stage = g_strdup_printf("committing (%u of %u)", done_before + i + 1,
 						done_before + chunks->len);
 			upload_set_stage(up, stage, 0, total);
 		}
-		if (!commit_one(up, chunk, last ? dels : NULL, done_before + i + 1,
-				done_before + chunks->len, error))
-			return NULL;
-	}
-	if (chunks->len == 0) {
-		/* nothing new to add: deletions alone, or nothing at all */
-		dels = deletions(up, revision, error);
-		if (dels == NULL)
-			return NULL;
-		if (dels->len > 0 && !commit_one(up, NULL, dels, 1, 1, error))
+		if (!commit_one(up, current, done_before + i + 1, done_before + chunks->len, error))
 			return NULL;
 	}
 	if (up->commits->len == 0) {

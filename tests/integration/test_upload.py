@@ -298,6 +298,17 @@ def test_create_pr(t):
        "the file is on the pull request")
     r = t.cli("upload", rid, local, "--create-pr", "-q", json_out=False)
     eq(r.stdout.strip(), f"{t.emu.url}/{rid}/discussions/{n + 1}", "text mode prints the PR URL")
+    # several commits: the first opens the pull request, the others land on it
+    d = t.path("many")
+    for i in range(5):
+        write(os.path.join(d, f"p{i}.txt"), f"p{i}\n")
+    res = result_of(expect_succeeded(upload(t, rid, d, "--create-pr", "--files-per-commit", "2")))
+    eq(len(res["commits"]), 3, "5 files in commits of 2")
+    pr = res["pr-revision"]
+    eq(repo_state(t, rid)["prs"][pr], res["commit"], f"{pr} is at the last commit")
+    eq(sorted(p for p in tree(t, rid, pr) if p.startswith("p")),
+       [f"p{i}.txt" for i in range(5)], f"every file is on {pr}")
+    eq(repo_state(t, rid)["branches"]["main"], desc["sha"], "main still did not move")
 
 
 def test_parent_commit_conflict(t):
@@ -559,11 +570,15 @@ def test_repo_files_delete(t):
 def test_commit_copy_over_dbus(t):
     rid = "alice/copy"
     desc = t.emu.seed({"id": rid, "files": {"w.safetensors": {"size": 2 * MiB, "seed": 4},
-                                            "c.json": "{}"}})
+                                            "c.json": "{}", "gone.txt": "old\n"},
+                       "commits": [{"message": "drop", "files": {"gone.txt": None}}]})
+    old = desc["commits"][1]
     t.start_daemon(token=ALICE_TOKEN)
     ops = ('[{"op": <"copy">, "from": <"w.safetensors">, "path": <"copy/w.safetensors">}, '
            '{"op": <"copy">, "from": <"c.json">, "path": <"copy/c.json">}, '
-           '{"op": <"delete">, "path": <"c.json">}]')
+           '{"op": <"delete">, "path": <"c.json">}, '
+           f'{{"op": <"copy">, "from": <"gone.txt">, "from-revision": <"{old}">, '
+           '"path": <"back.txt">}]')
     rc, out, err = t.gdbus_call(harness.OBJ_PATH, harness.IFACE_MANAGER + ".Commit", rid,
                                 "model", "main", ops, "{'commit-message': <'Copy'>}")
     eq(rc, 0, f"Commit call: {out} {err}")
@@ -572,7 +587,10 @@ def test_commit_copy_over_dbus(t):
     eq(final["state"], "succeeded", f"state (error {final.get('error')})")
     files = tree(t, rid)
     eq(sorted(files), sorted([".gitattributes", "w.safetensors", "copy/w.safetensors",
-                              "copy/c.json"]), "files after copy and delete")
+                              "copy/c.json", "back.txt"]), "files after copy and delete")
+    eq(remote_file(t, rid, "back.txt"), b"old\n", "a file copied from an older revision")
+    eq(final["result"]["copied-files"], 3, "copied files")
+    eq(final["result"]["deleted-files"], 1, "deleted files")
     eq(files["copy/w.safetensors"]["lfs"]["oid"], desc["files"]["w.safetensors"]["sha256"],
        "the LFS copy points at the same object")
     eq(remote_file(t, rid, "copy/c.json"), b"{}", "regular copy content")
