@@ -4,6 +4,7 @@
 
 #include "hfhub-cache-exported.h"
 
+#include "hfhub-caller.h"
 #include "hfhub-cache-delete.h"
 #include "hfhub-cache-jobs.h"
 #include "hfhub-cache-scan.h"
@@ -84,13 +85,6 @@ return_error(GDBusMethodInvocation *invocation, GError *error)
 {
 	hfhub_error_convert(&error);
 	g_dbus_method_invocation_take_error(invocation, error);
-}
-
-static const gchar *
-caller_of(GDBusMethodInvocation *invocation)
-{
-	const gchar *sender = g_dbus_method_invocation_get_sender(invocation);
-	return sender != NULL ? sender : "peer";
 }
 
 /* Checks @options; NULL (and the call answered) when they are wrong. */
@@ -299,7 +293,8 @@ add_delete_job(Call *call)
 	else
 		g_variant_dict_insert(&dict, "targets", "^as", call->targets);
 	job = hfhub_engine_add_job(call->self->engine, "cache-delete", "", "", "",
-				   g_variant_dict_end(&dict), caller_of(call->invocation), &error);
+				   g_variant_dict_end(&dict), hfhub_caller_of(call->invocation),
+				   &error);
 	if (job == NULL) {
 		return_error(call->invocation, error);
 		return;
@@ -409,7 +404,7 @@ handle_verify(HfhubDBusCache *iface, GDBusMethodInvocation *invocation, const gc
 	if (call->targets[0] != NULL)
 		g_variant_dict_insert(&dict, "targets", "^as", call->targets);
 	job = hfhub_engine_add_job(self->engine, "cache-verify", "", "", "",
-				   g_variant_dict_end(&dict), caller_of(invocation), &error);
+				   g_variant_dict_end(&dict), hfhub_caller_of(invocation), &error);
 	if (job == NULL) {
 		return_error(invocation, error);
 		return TRUE;

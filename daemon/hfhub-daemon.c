@@ -11,6 +11,7 @@
 
 #include "hfhub-auth-exported.h"
 #include "hfhub-cache-exported.h"
+#include "hfhub-caller.h"
 #include "hfhub-error.h"
 #include "hfhub-job-exported.h"
 #include "hfhub-manager.h"
@@ -38,7 +39,10 @@ struct _HfhubDaemon {
 	gboolean name_acquired;
 	GDBusServer *server;
 	gchar *socket_path;
-	gint last_call; /* monotonic seconds of the last method call (atomic) */
+	gint last_call;		   /* monotonic seconds of the last method call (atomic) */
+	GDBusConnection *bus;	   /* the session bus, when we own the name there */
+	GHashTable *owner_watches; /* unique name → watch id */
+	guint peers;		   /* peer connections served so far, to name them */
 	guint idle_source;
 };
 
@@ -65,11 +69,72 @@ export_free(Export *exp)
 	g_free(exp);
 }
 
+/* The caller of attached jobs went away (it quit, crashed or was killed):
+ * nobody follows them any more, so they are cancelled. Detached jobs
+ * (--detach) outlive their caller. */
+static void
+cancel_jobs_of(HfhubDaemon *self, const gchar *owner)
+{
+	g_autoptr(GPtrArray) jobs = hfhub_engine_list_jobs(self->engine);
+
+	for (guint i = 0; i < jobs->len; i++) {
+		HfhubJob *job = g_ptr_array_index(jobs, i);
+		const HfhubJobRecord *rec = hfhub_job_get_record(job);
+		gboolean detach = FALSE;
+		g_autoptr(GError) error = NULL;
+
+		if (g_strcmp0(rec->owner, owner) != 0 || hfhub_job_state_is_final(rec->state))
+			continue;
+		if (hfhub_job_lookup_option(job, "detach", "b", &detach) && detach)
+			continue;
+		g_message("job %" G_GUINT64_FORMAT ": its caller %s went away, cancelling it",
+			  rec->id, owner);
+		if (!hfhub_engine_cancel_job(self->engine, job, &error))
+			g_warning("job %" G_GUINT64_FORMAT ": %s", rec->id, error->message);
+	}
+}
+
+static void
+owner_vanished_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
+{
+	HfhubDaemon *self = HFHUB_DAEMON(user_data);
+
+	cancel_jobs_of(self, name);
+	g_hash_table_remove(self->owner_watches, name);
+}
+
+static void
+unwatch(gpointer id)
+{
+	g_bus_unwatch_name(GPOINTER_TO_UINT(id));
+}
+
+/* On the bus: a job's owner is watched while the daemon runs. Jobs loaded
+ * from the store at start-up belong to callers of an earlier run: they
+ * continue as they were. */
+static void
+watch_owner(HfhubDaemon *self, HfhubJob *job)
+{
+	const gchar *owner = hfhub_job_get_record(job)->owner;
+	guint id;
+
+	if (self->bus == NULL || owner == NULL || owner[0] != ':' ||
+	    g_hash_table_contains(self->owner_watches, owner))
+		return;
+	id = g_bus_watch_name_on_connection(self->bus, owner, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+					    owner_vanished_cb, self, NULL);
+	g_hash_table_insert(self->owner_watches, g_strdup(owner), GUINT_TO_POINTER(id));
+}
+
 static void
 connection_closed_cb(GDBusConnection *connection, gboolean remote_peer_vanished, GError *error,
 		     gpointer user_data)
 {
 	HfhubDaemon *self = HFHUB_DAEMON(user_data);
+
+	/* a peer's connection is its life: its attached jobs end with it */
+	if (self->server != NULL)
+		cancel_jobs_of(self, hfhub_caller_peer_name(connection));
 
 	for (guint i = 0; i < self->exports->len; i++) {
 		Export *exp = g_ptr_array_index(self->exports, i);
@@ -100,6 +165,8 @@ hfhub_daemon_export(HfhubDaemon *self, GDBusConnection *connection)
 	gpointer value;
 
 	exp->connection = g_object_ref(connection);
+	if (self->server != NULL)
+		hfhub_caller_name_peer(connection, ++self->peers);
 	exp->objects = g_dbus_object_manager_server_new(HFHUB_DBUS_PATH);
 	g_hash_table_iter_init(&iter, self->job_objects);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
@@ -154,6 +221,7 @@ job_added_cb(HfhubEngine *engine, HfhubJob *job, gpointer user_data)
 
 	/* exported (InterfacesAdded) before anyone is told it exists */
 	export_job(self, job);
+	watch_owner(self, job);
 	hfhub_dbus_manager_emit_job_added(HFHUB_DBUS_MANAGER(self->manager), path);
 }
 
@@ -264,6 +332,7 @@ hfhub_daemon_start_bus(HfhubDaemon *self, GDBusConnection *connection, gboolean 
 
 	if (replace)
 		flags |= G_BUS_NAME_OWNER_FLAGS_REPLACE;
+	self->bus = g_object_ref(connection);
 	/* export before owning the name, so that nobody sees the name without
 	 * the objects */
 	bus_acquired_cb(connection, HFHUB_DBUS_NAME, self);
@@ -350,7 +419,9 @@ hfhub_daemon_dispose(GObject *object)
 	}
 	if (self->engine != NULL)
 		g_signal_handlers_disconnect_by_data(self->engine, self);
+	g_clear_pointer(&self->owner_watches, g_hash_table_unref);
 	g_clear_pointer(&self->exports, g_ptr_array_unref);
+	g_clear_object(&self->bus);
 	g_clear_pointer(&self->job_objects, g_hash_table_unref);
 	g_clear_object(&self->manager);
 	g_clear_object(&self->cache);
@@ -377,6 +448,7 @@ hfhub_daemon_init(HfhubDaemon *self)
 	self->job_objects =
 		g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
 	self->exports = g_ptr_array_new_with_free_func((GDestroyNotify)export_free);
+	self->owner_watches = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, unwatch);
 }
 
 HfhubDaemon *

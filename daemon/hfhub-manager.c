@@ -4,6 +4,7 @@
 
 #include "hfhub-manager.h"
 
+#include "hfhub-caller.h"
 #include "hfhub-error.h"
 #include "hfhub-job-exported.h"
 #include "hfhub-names.h"
@@ -31,14 +32,6 @@ return_error(GDBusMethodInvocation *invocation, GError *error)
 {
 	hfhub_error_convert(&error);
 	g_dbus_method_invocation_take_error(invocation, error);
-}
-
-/* Who asked: the unique bus name, or "peer" on a private connection. */
-static const gchar *
-caller_of(GDBusMethodInvocation *invocation)
-{
-	const gchar *sender = g_dbus_method_invocation_get_sender(invocation);
-	return sender != NULL ? sender : "peer";
 }
 
 static gboolean
@@ -124,7 +117,7 @@ handle_download(HfhubDBusManager *iface, GDBusMethodInvocation *invocation, cons
 	if (files != NULL && files[0] != NULL)
 		g_variant_dict_insert(&dict, "files", "^as", files);
 	job = hfhub_engine_add_job(self->engine, "download", repo_type, repo_id, revision,
-				   g_variant_dict_end(&dict), caller_of(invocation), &error);
+				   g_variant_dict_end(&dict), hfhub_caller_of(invocation), &error);
 	if (job == NULL) {
 		return_error(invocation, error);
 		return TRUE;
@@ -183,7 +176,7 @@ handle_set_config(HfhubDBusManager *iface, GDBusMethodInvocation *invocation, co
 		return_error(invocation, error);
 		return TRUE;
 	}
-	g_message("setting %s changed by %s", key, caller_of(invocation));
+	g_message("setting %s changed by %s", key, hfhub_caller_of(invocation));
 	hfhub_dbus_manager_complete_set_config(iface, invocation);
 	return TRUE;
 }
@@ -211,7 +204,7 @@ handle_upload(HfhubDBusManager *iface, GDBusMethodInvocation *invocation, const 
 	g_variant_dict_insert(&dict, "local-path", "s", local_path);
 	g_variant_dict_insert(&dict, "path-in-repo", "s", path_in_repo);
 	job = hfhub_engine_add_job(self->engine, "upload", repo_type, repo_id, revision,
-				   g_variant_dict_end(&dict), caller_of(invocation), &error);
+				   g_variant_dict_end(&dict), hfhub_caller_of(invocation), &error);
 	if (job == NULL) {
 		return_error(invocation, error);
 		return TRUE;
@@ -241,7 +234,7 @@ handle_commit(HfhubDBusManager *iface, GDBusMethodInvocation *invocation, const 
 	}
 	g_variant_dict_insert_value(&dict, "operations", operations);
 	job = hfhub_engine_add_job(self->engine, "commit", repo_type, repo_id, revision,
-				   g_variant_dict_end(&dict), caller_of(invocation), &error);
+				   g_variant_dict_end(&dict), hfhub_caller_of(invocation), &error);
 	if (job == NULL) {
 		return_error(invocation, error);
 		return TRUE;

@@ -237,8 +237,10 @@ static gchar *
 add_held_job(Fixture *f, GVariant *options)
 {
 	g_autoptr(GError) error = NULL;
-	HfhubJob *job = hfhub_engine_add_job(f->engine, "held", "model", "org/repo", "main",
-					     options, ":test", &error);
+	/* owned by the test's client connection, as if it had asked */
+	HfhubJob *job =
+		hfhub_engine_add_job(f->engine, "held", "model", "org/repo", "main", options,
+				     g_dbus_connection_get_unique_name(f->client_conn), &error);
 	g_assert_no_error(error);
 	return hfhub_job_exported_path_for_id(hfhub_job_get_id(job));
 }
@@ -441,7 +443,8 @@ test_job_lifecycle_success(Fixture *f, gconstpointer data)
 	g_signal_connect(job, "finished", G_CALLBACK(finished_cb), &finished);
 	g_assert_cmpstr(hfhub_dbus_job_get_kind(job), ==, "held");
 	g_assert_cmpstr(hfhub_dbus_job_get_repo_id(job), ==, "org/repo");
-	g_assert_cmpstr(hfhub_dbus_job_get_owner(job), ==, ":test");
+	g_assert_cmpstr(hfhub_dbus_job_get_owner(job), ==,
+			g_dbus_connection_get_unique_name(f->client_conn));
 	wait_state(job, "running");
 	while (hfhub_dbus_job_get_bytes_done(job) != 10)
 		g_main_context_iteration(NULL, TRUE);
@@ -560,6 +563,45 @@ test_job_queue_order(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(hfhub_dbus_job_get_state(j3), ==, "queued");
 }
 
+/* An app that quits (or crashes) takes its attached jobs with it; a
+ * detached job outlives it. */
+static void
+test_job_caller_vanishes(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) app = g_dbus_connection_new_for_address_sync(
+		g_test_dbus_get_bus_address(f->bus),
+		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+		NULL, NULL, &error);
+	HfhubJob *attached, *detached;
+	g_autofree gchar *p1 = NULL;
+	g_autofree gchar *p2 = NULL;
+	g_autoptr(HfhubDBusJob) j1 = NULL;
+	g_autoptr(HfhubDBusJob) j2 = NULL;
+
+	g_assert_no_error(error);
+	attached = hfhub_engine_add_job(f->engine, "held", "model", "org/repo", "main", NULL,
+					g_dbus_connection_get_unique_name(app), &error);
+	g_assert_no_error(error);
+	detached = hfhub_engine_add_job(f->engine, "held", "model", "org/repo", "main",
+					g_variant_new_parsed("{'detach': <true>}"),
+					g_dbus_connection_get_unique_name(app), &error);
+	g_assert_no_error(error);
+	p1 = hfhub_job_exported_path_for_id(hfhub_job_get_id(attached));
+	p2 = hfhub_job_exported_path_for_id(hfhub_job_get_id(detached));
+	j1 = job_proxy(f, p1);
+	j2 = job_proxy(f, p2);
+	wait_state(j1, "running");
+	wait_state(j2, "running");
+
+	g_dbus_connection_close_sync(app, NULL, &error);
+	g_assert_no_error(error);
+	wait_state(j1, "cancelled");
+	g_assert_true(discarded);
+	g_assert_cmpstr(hfhub_dbus_job_get_state(j2), ==, "running");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -574,6 +616,7 @@ main(int argc, char **argv)
 	ADD("/dbus/job/lifecycle-failure", test_job_lifecycle_failure);
 	ADD("/dbus/job/pause-resume-cancel", test_job_pause_resume_cancel);
 	ADD("/dbus/job/queue-order", test_job_queue_order);
+	ADD("/dbus/job/caller-vanishes", test_job_caller_vanishes);
 #undef ADD
 	return g_test_run();
 }

@@ -344,5 +344,29 @@ def test_sigkill_chaos(t):
           f"flight at 5 kills ({in_flight})")
 
 
+def test_attached_job_ends_with_its_caller(t):
+    rid = "org/orphan"
+    seed_big(t, rid, 8 * MiB, 70)
+    t.emu.add_fault({"kind": "stall", "host": "cdn", "method": "GET", "path": "/repos/*",
+                     "after_bytes": MiB, "seconds": 30, "times": "forever"})
+    t.start_daemon()
+    detached = harness.require_job(t.cli("download", rid, "--detach"))["id"]
+    p = subprocess.Popen([harness.HFHUB_CLI, "download", rid, "big.safetensors"],
+                         env=t.cli_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, cwd=t.tmp)
+    try:
+        attached = wait_for(lambda: next((j["id"] for j in t.jobs() if j["id"] != detached),
+                                         None), 20, "the CLI's job to appear")
+        wait_for(lambda: t.job_not_final(attached)["state"] == "running", 20,
+                 "the CLI's job to run")
+    finally:
+        p.kill()  # the caller dies without a word
+        p.wait()
+    final = t.wait_job(attached, timeout=20)
+    eq(final["state"], "cancelled", "the attached job of a caller that went away")
+    eq(t.job(detached)["state"] in ("queued", "running"), True,
+       "the detached job outlives its caller")
+
+
 if __name__ == "__main__":
     harness.main(globals(), emulator=True)

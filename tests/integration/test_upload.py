@@ -580,7 +580,10 @@ def test_commit_copy_over_dbus(t):
            f'{{"op": <"copy">, "from": <"gone.txt">, "from-revision": <"{old}">, '
            '"path": <"back.txt">}]')
     rc, out, err = t.gdbus_call(harness.OBJ_PATH, harness.IFACE_MANAGER + ".Commit", rid,
-                                "model", "main", ops, "{'commit-message': <'Copy'>}")
+                                "model", "main", ops,
+                                # gdbus exits at once: a job that is not detached
+                                # would be cancelled with its caller gone
+                                "{'commit-message': <'Copy'>, 'detach': <true>}")
     eq(rc, 0, f"Commit call: {out} {err}")
     job_id = int(out.strip().rsplit("/", 1)[1].rstrip("',)"))
     final = t.wait_job(job_id)
