@@ -29,6 +29,8 @@ hfhub_cli_cmd_jobs_wait(HfhubCli *cli, gint argc, gchar **argv);
 gint
 hfhub_cli_cmd_jobs_prio(HfhubCli *cli, gint argc, gchar **argv);
 gint
+hfhub_cli_cmd_jobs_follow(HfhubCli *cli, gint argc, gchar **argv);
+gint
 hfhub_cli_cmd_daemon_config_get(HfhubCli *cli, gint argc, gchar **argv);
 gint
 hfhub_cli_cmd_daemon_config_set(HfhubCli *cli, gint argc, gchar **argv);

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <stdio.h>
 
 #include "hfhub-cli-commands.h"
 #include "hfhub-cli-json.h"
@@ -152,4 +153,116 @@ hfhub_cli_cmd_daemon_config_set(HfhubCli *cli, gint argc, gchar **argv)
 		hfhub_console_print_line(text);
 	}
 	return HFHUB_EXIT_OK;
+}
+
+typedef struct {
+	GMainLoop *loop;
+	HfhubDBusJob *job;
+	gboolean json;
+	gchar *last; /* the last line printed, to print only changes */
+} FollowLines;
+
+static void
+print_follow_line(FollowLines *f)
+{
+	g_autofree gchar *line = NULL;
+
+	if (f->json) {
+		/* one compact JSON object per line (JSON Lines) */
+		g_autoptr(JsonNode) node = hfhub_json_job(f->job);
+		line = json_to_string(node, FALSE);
+	} else {
+		g_autofree gchar *reason =
+			hfhub_text_sanitize(hfhub_dbus_job_get_state_reason(f->job), FALSE);
+		line = g_strdup_printf("%s %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " %u/%u %s",
+				       hfhub_dbus_job_get_state(f->job),
+				       hfhub_dbus_job_get_bytes_done(f->job),
+				       hfhub_dbus_job_get_bytes_total(f->job),
+				       hfhub_dbus_job_get_files_done(f->job),
+				       hfhub_dbus_job_get_files_total(f->job), reason);
+	}
+	if (g_strcmp0(line, f->last) == 0)
+		return;
+	g_print("%s\n", line);
+	fflush(stdout);
+	g_free(f->last);
+	f->last = g_steal_pointer(&line);
+	if (hfhub_cli_job_is_final(f->job))
+		g_main_loop_quit(f->loop);
+}
+
+static void
+follow_changed_cb(GDBusProxy *proxy, GVariant *changed, GStrv invalidated, gpointer user_data)
+{
+	print_follow_line(user_data);
+}
+
+static void
+follow_finished_cb(HfhubDBusJob *job, const gchar *state, GVariant *details, gpointer user_data)
+{
+	FollowLines *f = user_data;
+
+	hfhub_cli_job_set_final_state(job, state);
+	print_follow_line(f);
+	g_main_loop_quit(f->loop);
+}
+
+static void
+follow_gone_cb(GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+	FollowLines *f = user_data;
+
+	if (g_dbus_proxy_get_name_owner(G_DBUS_PROXY(f->job)) == NULL &&
+	    g_dbus_proxy_get_name(G_DBUS_PROXY(f->job)) != NULL)
+		g_main_loop_quit(f->loop);
+}
+
+/* hfhub jobs follow ID: a line each time the job changes (JSON Lines with
+ * --json), until it ends. */
+gint
+hfhub_cli_cmd_jobs_follow(HfhubCli *cli, gint argc, gchar **argv)
+{
+	g_autoptr(GOptionContext) context = hfhub_cli_option_context_new(
+		cli, _("ID"),
+		_("Print the job's state and progress each time they change, until it ends: one "
+		  "line of text, or with --json one JSON object per line. Exits with 0 if it "
+		  "succeeded, else 5."),
+		NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HfhubDBusJob) job = NULL;
+	g_autoptr(GMainLoop) loop = NULL;
+	FollowLines f = { 0 };
+	guint64 id;
+	gint exit_code;
+
+	if (!hfhub_cli_parse_options(cli, context, &argc, &argv, &exit_code))
+		return exit_code;
+	if (argc != 2)
+		return hfhub_cli_usage_error(cli, _("Give one job ID."));
+	if (!hfhub_cli_parse_job_id(argv[1], &id))
+		return hfhub_cli_usage_error(cli, _("“%s” is not a job ID."), argv[1]);
+	if (!hfhub_cli_connect(cli, &error))
+		return hfhub_cli_fail(cli, error);
+	job = hfhub_cli_get_job(cli, id, &error);
+	if (job == NULL)
+		return hfhub_cli_fail(cli, error);
+	loop = g_main_loop_new(NULL, FALSE);
+	f.loop = loop;
+	f.job = job;
+	f.json = cli->json;
+	g_signal_connect(job, "g-properties-changed", G_CALLBACK(follow_changed_cb), &f);
+	g_signal_connect(job, "finished", G_CALLBACK(follow_finished_cb), &f);
+	g_signal_connect(job, "notify::g-name-owner", G_CALLBACK(follow_gone_cb), &f);
+	print_follow_line(&f);
+	if (!hfhub_cli_job_is_final(job))
+		g_main_loop_run(loop);
+	g_signal_handlers_disconnect_by_data(job, &f);
+	g_free(f.last);
+	if (!hfhub_cli_job_is_final(job)) {
+		g_set_error(&error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+			    _("hfhubd went away before job %s ended"), argv[1]);
+		return hfhub_cli_fail(cli, error);
+	}
+	return g_strcmp0(hfhub_cli_job_state(job), "succeeded") == 0 ? HFHUB_EXIT_OK
+								     : HFHUB_EXIT_JOB_FAILED;
 }

@@ -54,6 +54,8 @@ static const HfhubCliCommand commands[] = {
 	{ "cache", "verify", N_("Check cached files against their hashes, and repair them"),
 	  hfhub_cli_cmd_cache_verify, FALSE },
 	{ "jobs", "prio", N_("Change a job's priority"), hfhub_cli_cmd_jobs_prio, FALSE },
+	{ "jobs", "follow", N_("Print a job's progress as it changes, until it ends"),
+	  hfhub_cli_cmd_jobs_follow, FALSE },
 	{ "daemon config", "get", N_("Show the daemon's settings"), hfhub_cli_cmd_daemon_config_get,
 	  FALSE },
 	{ "daemon config", "set", N_("Change a setting of the daemon"),

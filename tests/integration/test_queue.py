@@ -4,6 +4,7 @@
 wanting the same file (one transfer), cancelling one of them, and Ctrl-C in
 the CLI cancelling its job. TAP on stdout; see harness.py."""
 
+import json
 import os
 import signal
 import subprocess
@@ -366,6 +367,24 @@ def test_attached_job_ends_with_its_caller(t):
     eq(final["state"], "cancelled", "the attached job of a caller that went away")
     eq(t.job(detached)["state"] in ("queued", "running"), True,
        "the detached job outlives its caller")
+
+
+def test_jobs_follow_json_lines(t):
+    rid = "org/follow"
+    seed_big(t, rid, 8 * MiB, 71)
+    t.start_daemon()
+    config_set(t, "download.bandwidth-limit", 8_000_000)
+    job = harness.require_job(t.cli("download", rid, "--detach"))
+    r = t.cli("jobs", "follow", job["id"], timeout=60)
+    eq(r.rc, 0, f"jobs follow exit status: {r.stderr}")
+    objs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+    check(len(objs) >= 3, f"expected several progress lines, got {len(objs)}")
+    done = [o["bytes_done"] for o in objs]
+    eq(done, sorted(done), "bytes_done never goes back")
+    eq(objs[-1]["state"], "succeeded", "the last line's state")
+    eq(objs[-1]["bytes_done"], objs[-1]["bytes_total"], "the last line is complete")
+    check(objs[-1]["bytes_total"] >= 8 * MiB, "the total covers the 8 MiB file")
+    eq(sum(1 for o in objs if o["state"] == "succeeded"), 1, "one final line")
 
 
 if __name__ == "__main__":
