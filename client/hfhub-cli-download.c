@@ -39,6 +39,7 @@ typedef struct {
 	gchar *at;
 	gchar *window;
 	gboolean unmetered_only;
+	gboolean wait_for_space;
 	gint64 start_at; /* from --at */
 } DownloadArgs;
 
@@ -108,6 +109,8 @@ build_options(DownloadArgs *args)
 		g_variant_dict_insert(options, "window", "s", args->window);
 	if (args->unmetered_only)
 		g_variant_dict_insert(options, "unmetered-only", "b", TRUE);
+	if (args->wait_for_space)
+		g_variant_dict_insert(options, "on-disk-full", "s", "wait");
 	return g_variant_dict_end(options);
 }
 
@@ -347,6 +350,9 @@ hfhub_cli_cmd_download(HfhubCli *cli, gint argc, gchar **argv)
 		  N_("START-END") },
 		{ "unmetered-only", 0, 0, G_OPTION_ARG_NONE, &args.unmetered_only,
 		  N_("Transfer only while the network is not metered"), NULL },
+		{ "wait-for-space", 0, 0, G_OPTION_ARG_NONE, &args.wait_for_space,
+		  N_("When the files do not fit on the disk, wait for space instead of failing"),
+		  NULL },
 		{ "token-identity", 0, 0, G_OPTION_ARG_STRING, &args.identity,
 		  N_("Use the token stored under this name instead of the default one"),
 		  N_("NAME") },

@@ -21,6 +21,8 @@
 #include "hfhub-repo-path.h"
 
 #define READ_CHUNK (1024 * 1024)
+/* how often a job waiting for disk space looks again */
+#define SPACE_POLL_MS 2000
 /* dirty pages handed to writeback in windows of this size */
 #define WRITEBACK_WINDOW (32 * 1024 * 1024)
 /* below this, hashing inline costs less than a thread */
@@ -29,10 +31,10 @@
 #define PROGRESS_INTERVAL_MS 100
 
 static const HfhubOptionSpec download_options[] = {
-	{ "files", "as" },    { "include", "as" },    { "exclude", "as" }, { "cache-dir", "s" },
-	{ "local-dir", "s" }, { "endpoint", "s" },    { "offline", "b" },  { "force", "b" },
-	{ "dry-run", "b" },   { "parallelism", "u" }, { "priority", "i" }, { "identity", "s" },
-	{ "detach", "b" },    { NULL, NULL },
+	{ "files", "as" },	 { "include", "as" },	 { "exclude", "as" }, { "cache-dir", "s" },
+	{ "local-dir", "s" },	 { "endpoint", "s" },	 { "offline", "b" },  { "force", "b" },
+	{ "dry-run", "b" },	 { "parallelism", "u" }, { "priority", "i" }, { "identity", "s" },
+	{ "on-disk-full", "s" }, { NULL, NULL },
 };
 
 /* One download run. Built on the main thread, then owned by the worker
@@ -56,6 +58,8 @@ typedef struct {
 	gboolean offline;
 	gboolean force;
 	gboolean dry_run;
+	gboolean wait_for_space; /* on-disk-full=wait */
+	guint64 space_claimed;
 	guint parallelism;
 	HfhubCacheRepo *cache;
 	gchar *commit;
@@ -100,6 +104,8 @@ download_free(Download *dl)
 	g_strfreev(dl->exclude);
 	g_clear_object(&dl->cache);
 	g_clear_object(&dl->store);
+	if (dl->engine != NULL)
+		hfhub_engine_release_space(dl->engine, dl->space_claimed);
 	g_clear_object(&dl->engine);
 	g_free(dl->commit);
 	g_mutex_clear(&dl->mutex);
@@ -750,6 +756,36 @@ success_result(Download *dl, GPtrArray *files, gboolean from_cache)
 	return g_variant_dict_end(&result);
 }
 
+/* Checked against the total before any byte is fetched, counting what the
+ * other running transfers will still write. Full: fail, or (on-disk-full=
+ * wait) say what is needed and look again until space appears. */
+static gboolean
+claim_space(Download *dl, guint64 needed, GError **error)
+{
+	const gchar *dir = dl->local_dir != NULL ? dl->local_dir : dl->cache_dir;
+
+	for (;;) {
+		g_autoptr(GError) full = NULL;
+		g_autofree gchar *reason = NULL;
+
+		if (hfhub_engine_claim_space(dl->engine, dir, needed, &full)) {
+			dl->space_claimed = needed;
+			if (dl->wait_for_space)
+				note_reason(dl, "");
+			return TRUE;
+		}
+		if (!dl->wait_for_space) {
+			g_propagate_error(error, g_steal_pointer(&full));
+			g_prefix_error(error, "nothing was downloaded: ");
+			return FALSE;
+		}
+		reason = g_strdup_printf("waiting for disk space: %s", full->message);
+		note_reason(dl, reason);
+		if (!hfhub_http_sleep(SPACE_POLL_MS, dl->abort, error))
+			return FALSE;
+	}
+}
+
 /* HF_HUB_OFFLINE: answer from the cache or say what is missing. */
 static GVariant *
 run_offline(Download *dl, GError **error)
@@ -824,8 +860,7 @@ run_download(Download *dl, GError **error)
 			needed += file->size;
 	}
 	g_atomic_int_set(&dl->files_total, (gint)files->len);
-	if (!hfhub_cache_dir_check_free(dl->local_dir != NULL ? dl->local_dir : dl->cache_dir,
-					needed, error))
+	if (!claim_space(dl, needed, error))
 		return NULL;
 
 	pool = g_thread_pool_new(fetch_one_cb, dl, (gint)MAX(1u, dl->parallelism), FALSE, error);
@@ -968,6 +1003,11 @@ download_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable
 	dl->offline = offline;
 	hfhub_job_lookup_option(job, "force", "b", &dl->force);
 	hfhub_job_lookup_option(job, "dry-run", "b", &dl->dry_run);
+	{
+		const gchar *on_full = NULL;
+		dl->wait_for_space = hfhub_job_lookup_option(job, "on-disk-full", "&s", &on_full) &&
+				     g_strcmp0(on_full, "wait") == 0;
+	}
 	hfhub_job_lookup_option(job, "parallelism", "u", &parallelism);
 	dl->parallelism = parallelism;
 	dl->cache = hfhub_cache_repo_new(dl->cache_dir, dl->type, dl->repo_id);
@@ -1074,6 +1114,12 @@ download_prepare(HfhubEngine *engine, HfhubJobRecord *rec, GError **error)
 				    "the endpoint must be an http(s) URL, not “%s”", endpoint);
 			return FALSE;
 		}
+	}
+	if (g_variant_lookup(rec->options, "on-disk-full", "&s", &dir) &&
+	    g_strcmp0(dir, "fail") != 0 && g_strcmp0(dir, "wait") != 0) {
+		g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_INVALID_ARGUMENT,
+			    "on-disk-full is “fail” or “wait”, not “%s”", dir);
+		return FALSE;
 	}
 	if (g_variant_lookup(rec->options, "parallelism", "u", &parallelism) &&
 	    (parallelism < 1 || parallelism > 64)) {

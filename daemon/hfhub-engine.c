@@ -5,6 +5,7 @@
 #include "hfhub-engine.h"
 
 #include "hfhub-error.h"
+#include "hfhub-cache.h"
 #include "hfhub-policy.h"
 
 #include <string.h>
@@ -17,7 +18,9 @@ struct _HfhubEngine {
 	HfhubThrottle *download_throttle;
 	HfhubThrottle *upload_throttle;
 	GNetworkMonitor *network;
-	guint policy_source; /* wakes the scheduler at the next window edge */
+	GMutex space_lock;
+	guint64 space_claimed; /* bytes running transfers will still write */
+	guint policy_source;   /* wakes the scheduler at the next window edge */
 	HfhubIdentities *identities;
 	GHashTable *kinds;     /* name → const HfhubJobKind* */
 	GHashTable *jobs;      /* id (guint64*) → HfhubJob */
@@ -130,6 +133,7 @@ hfhub_engine_new(HfhubConfig *config, HfhubStore *store)
 	self->config = g_object_ref(config);
 	self->store = g_object_ref(store);
 	self->http = hfhub_http_new(hfhub_config_get_stall_timeout(config));
+	g_mutex_init(&self->space_lock);
 	self->download_throttle = hfhub_throttle_new();
 	self->upload_throttle = hfhub_throttle_new();
 	hfhub_throttle_set_rate(self->download_throttle,
@@ -827,6 +831,29 @@ hfhub_engine_resume_job(HfhubEngine *self, HfhubJob *job, GError **error)
 		return FALSE;
 	schedule(self);
 	return TRUE;
+}
+
+gboolean
+hfhub_engine_claim_space(HfhubEngine *self, const gchar *dir, guint64 bytes, GError **error)
+{
+	gboolean ok;
+
+	/* counted as one pool: the claims of transfers into other filesystems
+	 * only make this stricter */
+	g_mutex_lock(&self->space_lock);
+	ok = hfhub_cache_dir_check_free(dir, bytes + self->space_claimed, error);
+	if (ok)
+		self->space_claimed += bytes;
+	g_mutex_unlock(&self->space_lock);
+	return ok;
+}
+
+void
+hfhub_engine_release_space(HfhubEngine *self, guint64 bytes)
+{
+	g_mutex_lock(&self->space_lock);
+	self->space_claimed -= MIN(bytes, self->space_claimed);
+	g_mutex_unlock(&self->space_lock);
 }
 
 gboolean

@@ -125,6 +125,14 @@ gboolean
 hfhub_engine_pause_job(HfhubEngine *self, HfhubJob *job, GError **error);
 gboolean
 hfhub_engine_resume_job(HfhubEngine *self, HfhubJob *job, GError **error);
+/* Disk space: a transfer claims what it will write before it starts, and
+ * the check counts what the others claimed and have not written yet. FALSE
+ * with HFHUB_ERROR_DISK_FULL when it does not fit. Thread-safe. */
+gboolean
+hfhub_engine_claim_space(HfhubEngine *self, const gchar *dir, guint64 bytes, GError **error);
+void
+hfhub_engine_release_space(HfhubEngine *self, guint64 bytes);
+
 /* higher runs first; a queued job moves in the queue at once */
 gboolean
 hfhub_engine_set_job_priority(HfhubEngine *self, HfhubJob *job, gint priority, GError **error);

@@ -387,5 +387,41 @@ def test_jobs_follow_json_lines(t):
     eq(sum(1 for o in objs if o["state"] == "succeeded"), 1, "one final line")
 
 
+def small_filesystem(t, size_mib):
+    """A tmpfs of its own (root only; CI runs as root), unmounted at the end."""
+    d = t._mkdir("smallfs")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mib}M", "tmpfs", d],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, f"this test needs to mount a small tmpfs (as root): {r.stderr}")
+    t.cleanups.append(lambda: subprocess.run(["umount", "-l", d], capture_output=True))
+    return d
+
+
+def test_disk_full_fails_up_front_or_waits(t):
+    rid = "org/too-big"
+    sha = seed_big(t, rid, 6 * MiB, 72)
+    fs = small_filesystem(t, 8)
+    cache = os.path.join(fs, "hub")
+    filler = os.path.join(fs, "filler")
+    with open(filler, "wb") as f:
+        f.write(b"\0" * (4 * MiB))
+    t.start_daemon()
+    env = {"HF_HUB_CACHE": cache}
+    # fails before any byte is fetched, naming what it needs
+    r = t.cli("download", rid, "big.safetensors", env=env)
+    job = harness.expect_failed(r, harness.ERR + "DiskFull")
+    check("needs" in job["error"]["message"], f"message: {job['error']['message']}")
+    eq(cdn_gets(t), 0, "file GETs for a download that cannot fit")
+    # with --wait-for-space it waits, says why, and goes on once space is freed
+    job = harness.require_job(t.cli("download", rid, "big.safetensors", "--detach",
+                                    "--wait-for-space", env=env))
+    wait_for(lambda: "waiting for disk space" in t.job_not_final(job["id"])["state_reason"],
+             10, "the job to wait for disk space")
+    os.unlink(filler)
+    final = t.wait_job(job["id"], timeout=30)
+    eq(final["state"], "succeeded", f"state after space was freed (error {final.get('error')})")
+    eq(harness.sha256_file(final["result"]["path"]), sha, "sha256 of the file")
+
+
 if __name__ == "__main__":
     harness.main(globals(), emulator=True)
