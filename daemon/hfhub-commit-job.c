@@ -360,16 +360,6 @@ run_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cance
 	g_task_return_pointer(task, g_variant_ref_sink(result), (GDestroyNotify)g_variant_unref);
 }
 
-static gchar *
-option_string(HfhubJob *job, const gchar *key, const gchar *fallback)
-{
-	const gchar *v = NULL;
-
-	if (hfhub_job_lookup_option(job, key, "&s", &v) && v != NULL && *v != '\0')
-		return g_strdup(v);
-	return g_strdup(fallback);
-}
-
 static void
 commit_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 		 GAsyncReadyCallback callback, gpointer user_data)
@@ -387,13 +377,13 @@ commit_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 	hfhub_repo_type_from_string(rec->repo_type, &cj->type);
 	cj->repo_id = g_strdup(rec->repo_id);
 	cj->revision = g_strdup(rec->revision);
-	cj->endpoint = option_string(job, "endpoint",
-				     hfhub_config_get_endpoint(hfhub_engine_get_config(engine)));
+	cj->endpoint = hfhub_job_dup_option_string(
+		job, "endpoint", hfhub_config_get_endpoint(hfhub_engine_get_config(engine)));
 	while (g_str_has_suffix(cj->endpoint, "/"))
 		cj->endpoint[strlen(cj->endpoint) - 1] = '\0';
 	identity = rec->identity != NULL && *rec->identity != '\0'
 			   ? g_strdup(rec->identity)
-			   : option_string(job, "identity", NULL);
+			   : hfhub_job_dup_option_string(job, "identity", NULL);
 	cj->token = hfhub_engine_dup_token(engine, identity, cj->endpoint, &error);
 	if (error != NULL) {
 		g_task_return_error(task, g_steal_pointer(&error));
@@ -401,9 +391,9 @@ commit_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 	}
 	cj->operations = g_variant_lookup_value(hfhub_job_get_options(job), "operations",
 						G_VARIANT_TYPE("aa{sv}"));
-	cj->commit_message = option_string(job, "commit-message", NULL);
-	cj->commit_description = option_string(job, "commit-description", NULL);
-	cj->parent_commit = option_string(job, "parent-commit", NULL);
+	cj->commit_message = hfhub_job_dup_option_string(job, "commit-message", NULL);
+	cj->commit_description = hfhub_job_dup_option_string(job, "commit-description", NULL);
+	cj->parent_commit = hfhub_job_dup_option_string(job, "parent-commit", NULL);
 	hfhub_job_lookup_option(job, "create-pr", "b", &cj->create_pr);
 	hfhub_job_lookup_option(job, "allow-concurrent", "b", &cj->allow_concurrent);
 	hfhub_engine_set_job_reason(engine, job, "committing");

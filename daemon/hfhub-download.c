@@ -940,26 +940,6 @@ remove_source(gpointer id)
 	g_source_remove(GPOINTER_TO_UINT(id));
 }
 
-static gchar *
-option_string(HfhubJob *job, const gchar *key, const gchar *fallback)
-{
-	const gchar *v = NULL;
-
-	if (hfhub_job_lookup_option(job, key, "&s", &v) && v != NULL && *v != '\0')
-		return g_strdup(v);
-	return g_strdup(fallback);
-}
-
-static gchar **
-option_strv(HfhubJob *job, const gchar *key)
-{
-	gchar **v = NULL;
-
-	if (hfhub_job_lookup_option(job, key, "^as", &v))
-		return v;
-	return NULL;
-}
-
 static void
 download_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 		   GAsyncReadyCallback callback, gpointer user_data)
@@ -987,18 +967,20 @@ download_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable
 	hfhub_repo_type_from_string(rec->repo_type, &dl->type);
 	dl->repo_id = g_strdup(rec->repo_id);
 	dl->revision = g_strdup(rec->revision);
-	dl->endpoint = option_string(job, "endpoint", hfhub_config_get_endpoint(config));
+	dl->endpoint =
+		hfhub_job_dup_option_string(job, "endpoint", hfhub_config_get_endpoint(config));
 	while (g_str_has_suffix(dl->endpoint, "/"))
 		dl->endpoint[strlen(dl->endpoint) - 1] = '\0';
 	/* the job's identity, else HF_TOKEN, else the endpoint's default; the
 	 * lookup reads an in-memory cache, it never blocks */
 	hfhub_job_lookup_option(job, "identity", "&s", &identity);
 	dl->token = hfhub_engine_dup_token(engine, identity, dl->endpoint, &token_error);
-	dl->cache_dir = option_string(job, "cache-dir", hfhub_config_get_cache_dir(config));
-	dl->local_dir = option_string(job, "local-dir", NULL);
-	dl->files = option_strv(job, "files");
-	dl->include = option_strv(job, "include");
-	dl->exclude = option_strv(job, "exclude");
+	dl->cache_dir =
+		hfhub_job_dup_option_string(job, "cache-dir", hfhub_config_get_cache_dir(config));
+	dl->local_dir = hfhub_job_dup_option_string(job, "local-dir", NULL);
+	dl->files = hfhub_job_dup_option_strv(job, "files");
+	dl->include = hfhub_job_dup_option_strv(job, "include");
+	dl->exclude = hfhub_job_dup_option_strv(job, "exclude");
 	hfhub_job_lookup_option(job, "offline", "b", &offline);
 	dl->offline = offline;
 	hfhub_job_lookup_option(job, "force", "b", &dl->force);
@@ -1141,11 +1123,11 @@ partial_lock_path(HfhubEngine *engine, HfhubJob *job, const HfhubJobFileRecord *
 	g_autoptr(HfhubCacheRepo) cache = NULL;
 	HfhubRepoType type = HFHUB_REPO_TYPE_MODEL;
 
-	local_dir = option_string(job, "local-dir", NULL);
+	local_dir = hfhub_job_dup_option_string(job, "local-dir", NULL);
 	if (local_dir != NULL)
 		return hfhub_local_dir_lock_path(local_dir, row->path, NULL);
-	cache_dir = option_string(job, "cache-dir",
-				  hfhub_config_get_cache_dir(hfhub_engine_get_config(engine)));
+	cache_dir = hfhub_job_dup_option_string(
+		job, "cache-dir", hfhub_config_get_cache_dir(hfhub_engine_get_config(engine)));
 	hfhub_repo_type_from_string(rec->repo_type, &type);
 	cache = hfhub_cache_repo_new(cache_dir, type, rec->repo_id);
 	return hfhub_cache_repo_lock_path(cache, row->etag);

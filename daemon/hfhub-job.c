@@ -112,6 +112,27 @@ hfhub_job_lookup_option(HfhubJob *self, const gchar *key, const gchar *format, .
 	return TRUE;
 }
 
+gchar *
+hfhub_job_dup_option_string(HfhubJob *self, const gchar *key, const gchar *fallback)
+{
+	const gchar *v = NULL;
+
+	if (hfhub_job_lookup_option(self, key, "&s", &v) && v != NULL && *v != '\0')
+		return g_strdup(v);
+	return g_strdup(fallback);
+}
+
+gchar **
+hfhub_job_dup_option_strv(HfhubJob *self, const gchar *key)
+{
+	gchar **v = NULL;
+
+	if (hfhub_job_lookup_option(self, key, "^as", &v) && v != NULL && v[0] != NULL)
+		return v;
+	g_strfreev(v);
+	return NULL;
+}
+
 static gboolean
 progress_timeout_cb(gpointer user_data)
 {

@@ -46,6 +46,13 @@ hfhub_job_get_options(HfhubJob *self);
 gboolean
 hfhub_job_lookup_option(HfhubJob *self, const gchar *key, const gchar *format, ...);
 
+/* a string option, or @fallback when it is absent or empty (newly allocated) */
+gchar *
+hfhub_job_dup_option_string(HfhubJob *self, const gchar *key, const gchar *fallback);
+/* a list option, NULL when it is absent or empty */
+gchar **
+hfhub_job_dup_option_strv(HfhubJob *self, const gchar *key);
+
 void
 hfhub_job_set_progress(HfhubJob *self, guint64 bytes_done, guint64 bytes_total, guint files_done,
 		       guint files_total);

@@ -598,27 +598,6 @@ remove_source(gpointer id)
 	g_source_remove(GPOINTER_TO_UINT(id));
 }
 
-static gchar *
-option_string(HfhubJob *job, const gchar *key, const gchar *fallback)
-{
-	const gchar *v = NULL;
-
-	if (hfhub_job_lookup_option(job, key, "&s", &v) && v != NULL && *v != '\0')
-		return g_strdup(v);
-	return g_strdup(fallback);
-}
-
-static gchar **
-option_strv(HfhubJob *job, const gchar *key)
-{
-	gchar **v = NULL;
-
-	if (hfhub_job_lookup_option(job, key, "^as", &v) && v != NULL && v[0] != NULL)
-		return v;
-	g_strfreev(v);
-	return NULL;
-}
-
 static void
 upload_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 		 GAsyncReadyCallback callback, gpointer user_data)
@@ -649,27 +628,28 @@ upload_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 	hfhub_repo_type_from_string(rec->repo_type, &up->type);
 	up->repo_id = g_strdup(rec->repo_id);
 	up->revision = g_strdup(rec->revision);
-	up->endpoint = option_string(job, "endpoint", hfhub_config_get_endpoint(config));
+	up->endpoint =
+		hfhub_job_dup_option_string(job, "endpoint", hfhub_config_get_endpoint(config));
 	while (g_str_has_suffix(up->endpoint, "/"))
 		up->endpoint[strlen(up->endpoint) - 1] = '\0';
 	/* the identity recorded when the job was made, so that a restart
 	 * uploads as the same user */
 	identity = rec->identity != NULL && *rec->identity != '\0'
 			   ? g_strdup(rec->identity)
-			   : option_string(job, "identity", NULL);
+			   : hfhub_job_dup_option_string(job, "identity", NULL);
 	up->token = hfhub_engine_dup_token(engine, identity, up->endpoint, &error);
 	if (error != NULL) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
-	up->local_path = option_string(job, "local-path", "");
-	up->path_in_repo = option_string(job, "path-in-repo", "");
-	up->include = option_strv(job, "include");
-	up->exclude = option_strv(job, "exclude");
-	up->delete_patterns = option_strv(job, "delete");
-	up->commit_message = option_string(job, "commit-message", NULL);
-	up->commit_description = option_string(job, "commit-description", NULL);
-	up->parent_commit = option_string(job, "parent-commit", NULL);
+	up->local_path = hfhub_job_dup_option_string(job, "local-path", "");
+	up->path_in_repo = hfhub_job_dup_option_string(job, "path-in-repo", "");
+	up->include = hfhub_job_dup_option_strv(job, "include");
+	up->exclude = hfhub_job_dup_option_strv(job, "exclude");
+	up->delete_patterns = hfhub_job_dup_option_strv(job, "delete");
+	up->commit_message = hfhub_job_dup_option_string(job, "commit-message", NULL);
+	up->commit_description = hfhub_job_dup_option_string(job, "commit-description", NULL);
+	up->parent_commit = hfhub_job_dup_option_string(job, "parent-commit", NULL);
 	hfhub_job_lookup_option(job, "create-pr", "b", &up->create_pr);
 	hfhub_job_lookup_option(job, "create-repo", "b", &up->create_repo);
 	hfhub_job_lookup_option(job, "private", "b", &up->private_repo);
