@@ -31,6 +31,13 @@ class Mocks:
     def __init__(self, t):
         self.t = t
         self.procs = []
+        try:
+            self._start(t)
+        except BaseException:
+            self.stop()  # nothing started here outlives a failed start
+            raise
+
+    def _start(self, t):
         d = t._mkdir("sysbus")
         conf = os.path.join(d, "system.conf")
         with open(conf, "w") as f:
