@@ -59,14 +59,6 @@ download_args_clear(DownloadArgs *args)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(DownloadArgs, download_args_clear)
 
-static void
-add_strv(GVariantDict *options, const gchar *key, gchar **values)
-{
-	if (values != NULL && values[0] != NULL)
-		g_variant_dict_insert_value(options, key,
-					    g_variant_new_strv((const gchar *const *)values, -1));
-}
-
 /* the a{sv} options of Manager.Download: only keys that apply */
 static GVariant *
 build_options(DownloadArgs *args)
@@ -75,8 +67,8 @@ build_options(DownloadArgs *args)
 	g_autofree gchar *cache_dir = NULL;
 	g_autofree gchar *endpoint = hfhub_hf_env_endpoint();
 
-	add_strv(options, "include", args->include);
-	add_strv(options, "exclude", args->exclude);
+	hfhub_cli_options_add_strv(options, "include", args->include);
+	hfhub_cli_options_add_strv(options, "exclude", args->exclude);
 	if (args->cache_dir != NULL)
 		cache_dir = hfhub_hf_env_expand_path(args->cache_dir);
 	else

@@ -59,14 +59,6 @@ upload_args_clear(UploadArgs *args)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(UploadArgs, upload_args_clear)
 
-static void
-add_strv(GVariantDict *options, const gchar *key, gchar **values)
-{
-	if (values != NULL && values[0] != NULL)
-		g_variant_dict_insert_value(options, key,
-					    g_variant_new_strv((const gchar *const *)values, -1));
-}
-
 /* the options every commit-making command shares */
 static void
 add_commit_options(GVariantDict *options, UploadArgs *args)
@@ -98,9 +90,9 @@ build_upload_options(UploadArgs *args)
 {
 	g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
 
-	add_strv(options, "include", args->include);
-	add_strv(options, "exclude", args->exclude);
-	add_strv(options, "delete", args->delete_patterns);
+	hfhub_cli_options_add_strv(options, "include", args->include);
+	hfhub_cli_options_add_strv(options, "exclude", args->exclude);
+	hfhub_cli_options_add_strv(options, "delete", args->delete_patterns);
 	add_commit_options(options, args);
 	/* as hf upload: create the repo when it is missing */
 	g_variant_dict_insert(options, "create-repo", "b", TRUE);

@@ -350,3 +350,11 @@ hfhub_cli_job_is_final(HfhubDBusJob *job)
 		return FALSE;
 	return hfhub_job_state_is_final(state);
 }
+
+void
+hfhub_cli_options_add_strv(GVariantDict *options, const gchar *key, gchar **values)
+{
+	if (values != NULL && values[0] != NULL)
+		g_variant_dict_insert_value(options, key,
+					    g_variant_new_strv((const gchar *const *)values, -1));
+}

@@ -87,4 +87,8 @@ hfhub_cli_job_set_final_state(HfhubDBusJob *job, const gchar *state);
 gboolean
 hfhub_cli_job_is_final(HfhubDBusJob *job);
 
+/* inserts @values under @key, unless there are none */
+void
+hfhub_cli_options_add_strv(GVariantDict *options, const gchar *key, gchar **values);
+
 G_END_DECLS

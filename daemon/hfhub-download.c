@@ -197,42 +197,11 @@ note_file(Download *dl, const HfhubRepoFile *file, const gchar *state, const gch
 				   (GDestroyNotify)row_update_free);
 }
 
-typedef struct {
-	HfhubEngine *engine;
-	HfhubJob *job;
-	gchar *reason;
-} ReasonUpdate;
-
-static gboolean
-set_reason_cb(gpointer user_data)
-{
-	ReasonUpdate *update = user_data;
-
-	if (hfhub_job_get_state(update->job) == HFHUB_JOB_STATE_RUNNING)
-		hfhub_engine_set_job_reason(update->engine, update->job, update->reason);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-reason_update_free(ReasonUpdate *update)
-{
-	g_object_unref(update->engine);
-	g_object_unref(update->job);
-	g_free(update->reason);
-	g_free(update);
-}
-
-/* from a worker: says why the job is not moving (set on the main thread) */
+/* from a worker: says why the job is not moving */
 static void
 note_reason(Download *dl, const gchar *reason)
 {
-	ReasonUpdate *update = g_new0(ReasonUpdate, 1);
-
-	update->engine = g_object_ref(dl->engine);
-	update->job = g_object_ref(dl->job);
-	update->reason = g_strdup(reason);
-	g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, set_reason_cb, update,
-				   (GDestroyNotify)reason_update_free);
+	hfhub_engine_note_job_reason(dl->engine, dl->job, reason);
 }
 
 /* Takes the blob's lock; when another transfer (another job, or a Python

@@ -363,6 +363,43 @@ hfhub_engine_set_job_reason(HfhubEngine *self, HfhubJob *job, const gchar *reaso
 static void
 schedule(HfhubEngine *self);
 
+typedef struct {
+	HfhubEngine *engine;
+	HfhubJob *job;
+	gchar *reason;
+} ReasonUpdate;
+
+static gboolean
+apply_reason_cb(gpointer user_data)
+{
+	ReasonUpdate *update = user_data;
+
+	if (hfhub_job_get_state(update->job) == HFHUB_JOB_STATE_RUNNING)
+		hfhub_engine_set_job_reason(update->engine, update->job, update->reason);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+reason_update_free(ReasonUpdate *update)
+{
+	g_object_unref(update->engine);
+	g_object_unref(update->job);
+	g_free(update->reason);
+	g_free(update);
+}
+
+void
+hfhub_engine_note_job_reason(HfhubEngine *self, HfhubJob *job, const gchar *reason)
+{
+	ReasonUpdate *update = g_new0(ReasonUpdate, 1);
+
+	update->engine = g_object_ref(self);
+	update->job = g_object_ref(job);
+	update->reason = g_strdup(reason);
+	g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, apply_reason_cb, update,
+				   (GDestroyNotify)reason_update_free);
+}
+
 static void
 job_run_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {

@@ -150,5 +150,9 @@ hfhub_engine_shutdown(HfhubEngine *self);
 /* for job kinds: sets the human-readable reason of the current state */
 void
 hfhub_engine_set_job_reason(HfhubEngine *self, HfhubJob *job, const gchar *reason);
+/* the same from any thread (a job kind's worker): applied on the main
+ * thread, and only while the job still runs */
+void
+hfhub_engine_note_job_reason(HfhubEngine *self, HfhubJob *job, const gchar *reason);
 
 G_END_DECLS

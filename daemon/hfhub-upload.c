@@ -178,42 +178,11 @@ upload_on_main(Upload *up, UploadMainFunc func, gpointer data, GError **error)
 	return call.ok;
 }
 
-typedef struct {
-	HfhubEngine *engine;
-	HfhubJob *job;
-	gchar *reason;
-} ReasonUpdate;
-
-static gboolean
-set_reason_cb(gpointer user_data)
-{
-	ReasonUpdate *update = user_data;
-
-	if (hfhub_job_get_state(update->job) == HFHUB_JOB_STATE_RUNNING)
-		hfhub_engine_set_job_reason(update->engine, update->job, update->reason);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-reason_update_free(ReasonUpdate *update)
-{
-	g_object_unref(update->engine);
-	g_object_unref(update->job);
-	g_free(update->reason);
-	g_free(update);
-}
-
-/* from any thread: the reason is set on the main thread */
+/* from a worker: says why the job is not moving */
 static void
 note_reason(Upload *up, const gchar *reason)
 {
-	ReasonUpdate *update = g_new0(ReasonUpdate, 1);
-
-	update->engine = g_object_ref(up->engine);
-	update->job = g_object_ref(up->job);
-	update->reason = g_strdup(reason);
-	g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, set_reason_cb, update,
-				   (GDestroyNotify)reason_update_free);
+	hfhub_engine_note_job_reason(up->engine, up->job, reason);
 }
 
 void
