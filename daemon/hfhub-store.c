@@ -12,6 +12,9 @@
  *   v4  job_files gains local_path, mtime_ns, inode and transfer (uploads:
  *       the local file, what says it is unchanged, the LFS transfer in
  *       flight) + index job_files_local_path
+ *   v5  jobs gains owner_session, owner_app and owner_exe (who created the
+ *       job: the bus or peer server its owner name is valid on, and the
+ *       caller's application ID and executable)
  *
  * Rules:
  *  - migrations are numbered functions run from a fall-through switch, each in
@@ -41,7 +44,7 @@
 #include "hfhub-error.h"
 #include "hfhub-store.h"
 
-#define HFHUB_STORE_CURRENT_SCHEMA_VERSION 4
+#define HFHUB_STORE_CURRENT_SCHEMA_VERSION 5
 #define HFHUB_STORE_BUSY_TIMEOUT_MS	   5000
 /* answers kept for offline use; the oldest go first */
 #define HFHUB_STORE_MAX_ANSWERS 5000
@@ -91,9 +94,9 @@ typedef enum {
 #define JOB_COLUMNS                                                                               \
 	"id, kind, state, state_reason, repo_type, repo_id, revision, options, priority, owner, " \
 	"identity, created, updated, bytes_done, bytes_total, files_done, files_total, "          \
-	"error_name, error_message, result"
+	"error_name, error_message, result, owner_session, owner_app, owner_exe"
 
-/* ?1 is the id (unused by the INSERT), ?2…?20 follow JOB_COLUMNS, see
+/* ?1 is the id (unused by the INSERT), ?2…?23 follow JOB_COLUMNS, see
  * hfhub_store_bind_job() */
 static const gchar *const stmt_sql[] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -105,14 +108,16 @@ static const gchar *const stmt_sql[] = {
 	[STMT_ADD_JOB] = "INSERT INTO jobs (kind, state, state_reason, repo_type, repo_id, "
 			 "revision, options, priority, owner, identity, created, updated, "
 			 "bytes_done, bytes_total, files_done, files_total, error_name, "
-			 "error_message, result) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-			 "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+			 "error_message, result, owner_session, owner_app, owner_exe) VALUES "
+			 "(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+			 "?17, ?18, ?19, ?20, ?21, ?22, ?23)",
 	[STMT_UPDATE_JOB] = "UPDATE jobs SET kind = ?2, state = ?3, state_reason = ?4, "
 			    "repo_type = ?5, repo_id = ?6, revision = ?7, options = ?8, "
 			    "priority = ?9, owner = ?10, identity = ?11, created = ?12, "
 			    "updated = ?13, bytes_done = ?14, bytes_total = ?15, "
 			    "files_done = ?16, files_total = ?17, error_name = ?18, "
-			    "error_message = ?19, result = ?20 WHERE id = ?1",
+			    "error_message = ?19, result = ?20, owner_session = ?21, "
+			    "owner_app = ?22, owner_exe = ?23 WHERE id = ?1",
 	[STMT_UPDATE_PROGRESS] = "UPDATE jobs SET bytes_done = ?2, bytes_total = ?3, "
 				 "files_done = ?4, files_total = ?5 WHERE id = ?1",
 	[STMT_GET_JOB] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
@@ -200,6 +205,9 @@ hfhub_job_record_copy(const HfhubJobRecord *rec)
 	copy->options = hfhub_store_variant_ref(rec->options);
 	copy->priority = rec->priority;
 	copy->owner = g_strdup(rec->owner);
+	copy->owner_session = g_strdup(rec->owner_session);
+	copy->owner_app = g_strdup(rec->owner_app);
+	copy->owner_exe = g_strdup(rec->owner_exe);
 	copy->identity = g_strdup(rec->identity);
 	copy->created = rec->created;
 	copy->updated = rec->updated;
@@ -225,6 +233,9 @@ hfhub_job_record_free(HfhubJobRecord *rec)
 	g_free(rec->revision);
 	g_clear_pointer(&rec->options, g_variant_unref);
 	g_free(rec->owner);
+	g_free(rec->owner_session);
+	g_free(rec->owner_app);
+	g_free(rec->owner_exe);
 	g_free(rec->identity);
 	g_free(rec->error_name);
 	g_free(rec->error_message);
@@ -414,6 +425,9 @@ hfhub_store_bind_job(sqlite3_stmt *stmt, const HfhubJobRecord *rec)
 	hfhub_store_bind_text(stmt, 18, rec->error_name);
 	hfhub_store_bind_text(stmt, 19, rec->error_message);
 	hfhub_store_bind_variant(stmt, 20, rec->result);
+	hfhub_store_bind_text(stmt, 21, rec->owner_session);
+	hfhub_store_bind_text(stmt, 22, rec->owner_app);
+	hfhub_store_bind_text(stmt, 23, rec->owner_exe);
 }
 
 static HfhubJobRecord *
@@ -447,6 +461,9 @@ hfhub_store_job_from_stmt(sqlite3_stmt *stmt)
 	rec->error_name = hfhub_store_column_dup(stmt, 17);
 	rec->error_message = hfhub_store_column_dup(stmt, 18);
 	rec->result = hfhub_store_column_vardict(stmt, 19, rec->id, "result");
+	rec->owner_session = hfhub_store_column_dup(stmt, 20);
+	rec->owner_app = hfhub_store_column_dup(stmt, 21);
+	rec->owner_exe = hfhub_store_column_dup(stmt, 22);
 	return rec;
 }
 
@@ -615,6 +632,17 @@ hfhub_store_migrate_v4(HfhubStore *self, GError **error)
 				error);
 }
 
+static gboolean
+hfhub_store_migrate_v5(HfhubStore *self, GError **error)
+{
+	return hfhub_store_exec(self,
+				"ALTER TABLE jobs ADD COLUMN owner_session TEXT;"
+				"ALTER TABLE jobs ADD COLUMN owner_app TEXT;"
+				"ALTER TABLE jobs ADD COLUMN owner_exe TEXT;"
+				"PRAGMA user_version = 5;",
+				error);
+}
+
 typedef gboolean (*HfhubStoreMigrateFunc)(HfhubStore *self, GError **error);
 
 typedef struct {
@@ -667,6 +695,10 @@ hfhub_store_create_or_migrate(HfhubStore *self, guint version, GError **error)
 		G_GNUC_FALLTHROUGH;
 	case 3:
 		if (!hfhub_store_migrate(self, 4, hfhub_store_migrate_v4, error))
+			return FALSE;
+		G_GNUC_FALLTHROUGH;
+	case 4:
+		if (!hfhub_store_migrate(self, 5, hfhub_store_migrate_v5, error))
 			return FALSE;
 		G_GNUC_FALLTHROUGH;
 	case HFHUB_STORE_CURRENT_SCHEMA_VERSION:

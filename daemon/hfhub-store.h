@@ -27,9 +27,12 @@ typedef struct {
 	gchar *revision;
 	GVariant *options;
 	gint priority;
-	gchar *owner;
-	gchar *identity; /* the identity's name, never a token */
-	gint64 created;	 /* UNIX seconds */
+	gchar *owner;	      /* the caller's unique bus name, or "peer-N" */
+	gchar *owner_session; /* the bus (its GUID) or peer server that name is valid on */
+	gchar *owner_app;     /* the caller's application ID, "" when unknown (schema v5) */
+	gchar *owner_exe;     /* the caller's executable, "" when unknown (schema v5) */
+	gchar *identity;      /* the identity's name, never a token */
+	gint64 created;	      /* UNIX seconds */
 	gint64 updated;
 	guint64 bytes_done;
 	guint64 bytes_total;

@@ -284,6 +284,9 @@ make_full_record(void)
 	rec->options = make_rich_options(); /* floating: the store sinks it */
 	rec->priority = -3;
 	rec->owner = g_strdup(":1.99");
+	rec->owner_session = g_strdup("4f1e2d3c4b5a69788796a5b4c3d2e1f0");
+	rec->owner_app = g_strdup("org.example.Ünïcødé");
+	rec->owner_exe = g_strdup("/opt/app/bin/viewer «beta»");
 	rec->identity = g_strdup("work");
 	rec->created = 1700000000;
 	rec->updated = 1700000001;
@@ -331,6 +334,9 @@ assert_job_equal(const HfhubJobRecord *a, const HfhubJobRecord *b)
 	assert_variant_equal(a->options, b->options);
 	g_assert_cmpint(a->priority, ==, b->priority);
 	g_assert_cmpstr(a->owner, ==, b->owner);
+	g_assert_cmpstr(a->owner_session, ==, b->owner_session);
+	g_assert_cmpstr(a->owner_app, ==, b->owner_app);
+	g_assert_cmpstr(a->owner_exe, ==, b->owner_exe);
 	g_assert_cmpstr(a->identity, ==, b->identity);
 	g_assert_cmpint(a->created, ==, b->created);
 	g_assert_cmpint(a->updated, ==, b->updated);
@@ -1213,6 +1219,67 @@ test_migrate_v3(Fixture *fx, gconstpointer user_data)
 	g_assert_cmpstr(schema_migrated, ==, schema_fresh);
 }
 
+/* v4 → v5: jobs gain who created them; old jobs have no session, so no
+ * caller of today's bus passes for their owner */
+static void
+test_migrate_v4(Fixture *fx, gconstpointer user_data)
+{
+	g_autofree gchar *fixture = fixture_file("schema-v4.sql");
+	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
+	g_autofree gchar *schema_migrated = NULL;
+	g_autofree gchar *schema_fresh = NULL;
+	g_autoptr(HfhubStore) store = NULL;
+	g_autoptr(HfhubStore) fresh = NULL;
+	g_autoptr(HfhubJobRecord) job = NULL;
+	g_autoptr(HfhubJobRecord) again = NULL;
+	g_autoptr(GPtrArray) files = NULL;
+	g_autoptr(GError) error = NULL;
+	HfhubJobFileRecord *row;
+
+	fixture_mkdir(fx);
+	load_sql_file(fx->path, fixture);
+	g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, 4);
+
+	store = open_store(fx);
+	g_assert_cmpuint(hfhub_store_get_schema_version(store), ==,
+			 hfhub_store_get_current_schema_version());
+
+	job = hfhub_store_get_job(store, 1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(job->state, ==, HFHUB_JOB_STATE_RUNNING);
+	g_assert_cmpstr(job->owner, ==, ":1.7");
+	g_assert_null(job->owner_session);
+	g_assert_null(job->owner_app);
+	g_assert_null(job->owner_exe);
+
+	/* the upload's file row kept its v4 columns */
+	files = hfhub_store_list_job_files(store, 2, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(files->len, ==, 1);
+	row = g_ptr_array_index(files, 0);
+	g_assert_cmpstr(row->local_path, ==, "/home/u/data/train.csv");
+	g_assert_cmpint(row->mtime_ns, ==, G_GINT64_CONSTANT(1730000000123456789));
+	g_assert_cmpuint(row->inode, ==, 4242);
+	g_assert_cmpstr(row->transfer, ==, "{\"parts\":[]}");
+
+	/* the new columns round-trip */
+	job->owner_session = g_strdup("0123456789abcdef0123456789abcdef");
+	job->owner_app = g_strdup("org.example.App");
+	job->owner_exe = g_strdup("/usr/bin/example");
+	g_assert_true(hfhub_store_update_job(store, job, &error));
+	g_assert_no_error(error);
+	again = hfhub_store_get_job(store, 1, &error);
+	g_assert_no_error(error);
+	assert_job_equal(again, job);
+
+	/* an upgraded database looks exactly like a new one */
+	fresh = hfhub_store_new(fresh_path, &error);
+	g_assert_no_error(error);
+	schema_migrated = raw_schema(fx->path);
+	schema_fresh = raw_schema(fresh_path);
+	g_assert_cmpstr(schema_migrated, ==, schema_fresh);
+}
+
 static void
 test_answers(Fixture *fx, gconstpointer user_data)
 {
@@ -1615,6 +1682,7 @@ main(int argc, char **argv)
 	ADD("/store/migrate/v1", test_migrate_v1);
 	ADD("/store/migrate/v2", test_migrate_v2);
 	ADD("/store/migrate/v3", test_migrate_v3);
+	ADD("/store/migrate/v4", test_migrate_v4);
 	ADD("/store/answers", test_answers);
 	ADD("/store/migrate/empty-file", test_migrate_empty_file);
 	ADD("/store/migrate/zero-version", test_migrate_zero_version);
