@@ -227,6 +227,8 @@ print_job_details(HfhubCli *cli, HfhubDBusJob *job)
 	print_kv_clean(cli, _("Revision"), hfhub_dbus_job_get_revision(job));
 	hfhub_console_print_kv(&cli->console, _("Priority"), priority);
 	print_kv_clean(cli, _("Owner"), hfhub_dbus_job_get_owner(job));
+	print_kv_clean(cli, _("Owner app"), hfhub_dbus_job_get_owner_app(job));
+	print_kv_clean(cli, _("Owner executable"), hfhub_dbus_job_get_owner_executable(job));
 	hfhub_console_print_kv(&cli->console, _("Created"), created);
 	hfhub_console_print_kv(&cli->console, _("Updated"), updated);
 	hfhub_console_print_kv(&cli->console, _("Bytes done"), bytes_done);

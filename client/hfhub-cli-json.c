@@ -232,6 +232,9 @@ hfhub_json_job(HfhubDBusJob *job)
 	json_object_set_member(object, "revision", node_string(hfhub_dbus_job_get_revision(job)));
 	json_object_set_member(object, "priority", node_int(hfhub_dbus_job_get_priority(job)));
 	json_object_set_member(object, "owner", node_string(hfhub_dbus_job_get_owner(job)));
+	json_object_set_member(object, "owner_app", node_string(hfhub_dbus_job_get_owner_app(job)));
+	json_object_set_member(object, "owner_executable",
+			       node_string(hfhub_dbus_job_get_owner_executable(job)));
 	json_object_set_member(object, "created", node_time(hfhub_dbus_job_get_created(job)));
 	json_object_set_member(object, "updated", node_time(hfhub_dbus_job_get_updated(job)));
 	json_object_set_member(object, "bytes_done",

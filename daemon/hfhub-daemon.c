@@ -44,6 +44,7 @@ struct _HfhubDaemon {
 	GHashTable *owner_watches; /* unique name → watch id */
 	guint peers;		   /* peer connections served so far, to name them */
 	guint idle_source;
+	GCancellable *cancellable; /* lookups of callers in flight */
 };
 
 G_DEFINE_FINAL_TYPE(HfhubDaemon, hfhub_daemon, G_TYPE_OBJECT)
@@ -69,6 +70,15 @@ export_free(Export *exp)
 	g_free(exp);
 }
 
+/* @owner (a unique name, or "peer-N") created @rec in this bus or peer
+ * server's life: names are given again by a later bus or daemon */
+static gboolean
+owned_here(HfhubDaemon *self, const HfhubJobRecord *rec, const gchar *owner)
+{
+	return g_strcmp0(rec->owner, owner) == 0 &&
+	       g_strcmp0(rec->owner_session, hfhub_engine_get_owner_session(self->engine)) == 0;
+}
+
 /* The caller of attached jobs went away (it quit, crashed or was killed):
  * nobody follows them any more, so they are cancelled. Detached jobs
  * (--detach) outlive their caller. */
@@ -83,7 +93,7 @@ cancel_jobs_of(HfhubDaemon *self, const gchar *owner)
 		gboolean detach = FALSE;
 		g_autoptr(GError) error = NULL;
 
-		if (g_strcmp0(rec->owner, owner) != 0 || hfhub_job_state_is_final(rec->state))
+		if (!owned_here(self, rec, owner) || hfhub_job_state_is_final(rec->state))
 			continue;
 		if (hfhub_job_lookup_option(job, "detach", "b", &detach) && detach)
 			continue;
@@ -119,11 +129,76 @@ watch_owner(HfhubDaemon *self, HfhubJob *job)
 	guint id;
 
 	if (self->bus == NULL || owner == NULL || owner[0] != ':' ||
+	    !owned_here(self, hfhub_job_get_record(job), owner) ||
 	    g_hash_table_contains(self->owner_watches, owner))
 		return;
 	id = g_bus_watch_name_on_connection(self->bus, owner, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
 					    owner_vanished_cb, self, NULL);
 	g_hash_table_insert(self->owner_watches, g_strdup(owner), GUINT_TO_POINTER(id));
+}
+
+typedef struct {
+	HfhubEngine *engine;
+	HfhubJob *job;
+} CallerLookup;
+
+static void
+caller_found_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	CallerLookup *lookup = user_data;
+	g_autoptr(HfhubCallerInfo) info = NULL;
+	g_autoptr(GError) error = NULL;
+	guint64 id = hfhub_job_get_id(lookup->job);
+
+	info = hfhub_caller_lookup_finish(result, &error);
+	if (info == NULL) {
+		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			g_debug("job %" G_GUINT64_FORMAT ": its caller is gone: %s", id,
+				error->message);
+	} else if (!hfhub_engine_set_job_caller(lookup->engine, lookup->job, info->app_id,
+						info->exe, &error)) {
+		g_warning("job %" G_GUINT64_FORMAT ": cannot record its caller: %s", id,
+			  error->message);
+	}
+	g_object_unref(lookup->engine);
+	g_object_unref(lookup->job);
+	g_free(lookup);
+}
+
+/* the connection a job's owner called on, NULL when it is gone */
+static GDBusConnection *
+connection_of_owner(HfhubDaemon *self, const gchar *owner)
+{
+	if (self->bus != NULL)
+		return self->bus;
+	for (guint i = 0; i < self->exports->len; i++) {
+		Export *exp = g_ptr_array_index(self->exports, i);
+		if (g_strcmp0(hfhub_caller_peer_name(exp->connection), owner) == 0)
+			return exp->connection;
+	}
+	return NULL;
+}
+
+/* Records the application and executable of a new job's caller. Asked
+ * before the reply to its call is sent, so a caller that quits on the reply
+ * is still there to be asked about. */
+static void
+look_up_caller(HfhubDaemon *self, HfhubJob *job)
+{
+	const HfhubJobRecord *rec = hfhub_job_get_record(job);
+	GDBusConnection *connection;
+	CallerLookup *lookup;
+
+	if (!owned_here(self, rec, rec->owner) || rec->owner[0] == '\0')
+		return;
+	connection = connection_of_owner(self, rec->owner);
+	if (connection == NULL)
+		return;
+	lookup = g_new0(CallerLookup, 1);
+	lookup->engine = g_object_ref(self->engine);
+	lookup->job = g_object_ref(job);
+	hfhub_caller_lookup_async(connection, rec->owner, self->cancellable, caller_found_cb,
+				  lookup);
 }
 
 static void
@@ -222,6 +297,7 @@ job_added_cb(HfhubEngine *engine, HfhubJob *job, gpointer user_data)
 	/* exported (InterfacesAdded) before anyone is told it exists */
 	export_job(self, job);
 	watch_owner(self, job);
+	look_up_caller(self, job);
 	hfhub_dbus_manager_emit_job_added(HFHUB_DBUS_MANAGER(self->manager), path);
 }
 
@@ -333,6 +409,7 @@ hfhub_daemon_start_bus(HfhubDaemon *self, GDBusConnection *connection, gboolean 
 	if (replace)
 		flags |= G_BUS_NAME_OWNER_FLAGS_REPLACE;
 	self->bus = g_object_ref(connection);
+	hfhub_engine_set_owner_session(self->engine, g_dbus_connection_get_guid(connection));
 	/* export before owning the name, so that nobody sees the name without
 	 * the objects */
 	bus_acquired_cb(connection, HFHUB_DBUS_NAME, self);
@@ -397,6 +474,7 @@ hfhub_daemon_start_peer(HfhubDaemon *self, const gchar *socket_path, GError **er
 					      NULL, error);
 	if (self->server == NULL)
 		return FALSE;
+	hfhub_engine_set_owner_session(self->engine, guid);
 	g_signal_connect(self->server, "new-connection", G_CALLBACK(new_connection_cb), self);
 	g_dbus_server_start(self->server);
 	self->socket_path = g_strdup(socket_path);
@@ -409,6 +487,10 @@ static void
 hfhub_daemon_dispose(GObject *object)
 {
 	HfhubDaemon *self = HFHUB_DAEMON(object);
+
+	if (self->cancellable != NULL)
+		g_cancellable_cancel(self->cancellable);
+	g_clear_object(&self->cancellable);
 
 	g_clear_handle_id(&self->idle_source, g_source_remove);
 	g_clear_handle_id(&self->owner_id, g_bus_unown_name);
@@ -449,6 +531,7 @@ hfhub_daemon_init(HfhubDaemon *self)
 		g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
 	self->exports = g_ptr_array_new_with_free_func((GDestroyNotify)export_free);
 	self->owner_watches = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, unwatch);
+	self->cancellable = g_cancellable_new();
 }
 
 HfhubDaemon *

@@ -28,6 +28,7 @@ struct _HfhubEngine {
 	guint schedule_source; /* idle */
 	guint persist_source;  /* periodic progress persistence */
 	gboolean shutting_down;
+	gchar *owner_session;
 };
 
 G_DEFINE_FINAL_TYPE(HfhubEngine, hfhub_engine, G_TYPE_OBJECT)
@@ -82,6 +83,7 @@ hfhub_engine_dispose(GObject *object)
 	g_clear_object(&self->http);
 	g_clear_object(&self->identities);
 	g_clear_object(&self->config);
+	g_clear_pointer(&self->owner_session, g_free);
 	G_OBJECT_CLASS(hfhub_engine_parent_class)->dispose(object);
 }
 
@@ -690,6 +692,19 @@ hfhub_engine_load(HfhubEngine *self, GError **error)
 	return TRUE;
 }
 
+void
+hfhub_engine_set_owner_session(HfhubEngine *self, const gchar *session)
+{
+	g_free(self->owner_session);
+	self->owner_session = g_strdup(session);
+}
+
+const gchar *
+hfhub_engine_get_owner_session(HfhubEngine *self)
+{
+	return self->owner_session;
+}
+
 HfhubJob *
 hfhub_engine_add_job(HfhubEngine *self, const gchar *kind_name, const gchar *repo_type,
 		     const gchar *repo_id, const gchar *revision, GVariant *options,
@@ -717,6 +732,9 @@ hfhub_engine_add_job(HfhubEngine *self, const gchar *kind_name, const gchar *rep
 				       : g_variant_ref_sink(g_variant_new("a{sv}", NULL));
 	rec->result = g_variant_ref_sink(g_variant_new("a{sv}", NULL));
 	rec->owner = g_strdup(owner != NULL ? owner : "");
+	rec->owner_session = g_strdup(self->owner_session != NULL ? self->owner_session : "");
+	rec->owner_app = g_strdup("");
+	rec->owner_exe = g_strdup("");
 	rec->identity = g_strdup("");
 	rec->error_name = g_strdup("");
 	rec->error_message = g_strdup("");
@@ -910,6 +928,27 @@ hfhub_engine_set_job_priority(HfhubEngine *self, HfhubJob *job, gint priority, G
 	}
 	hfhub_job_emit_changed(job, HFHUB_JOB_CHANGED_PRIORITY);
 	schedule(self);
+	return TRUE;
+}
+
+gboolean
+hfhub_engine_set_job_caller(HfhubEngine *self, HfhubJob *job, const gchar *app_id,
+			    const gchar *executable, GError **error)
+{
+	HfhubJobRecord *rec = hfhub_job_get_record_mutable(job);
+	g_autofree gchar *old_app = g_steal_pointer(&rec->owner_app);
+	g_autofree gchar *old_exe = g_steal_pointer(&rec->owner_exe);
+
+	rec->owner_app = g_strdup(app_id != NULL ? app_id : "");
+	rec->owner_exe = g_strdup(executable != NULL ? executable : "");
+	if (!hfhub_store_update_job(self->store, rec, error)) {
+		g_free(rec->owner_app);
+		g_free(rec->owner_exe);
+		rec->owner_app = g_steal_pointer(&old_app);
+		rec->owner_exe = g_steal_pointer(&old_exe);
+		return FALSE;
+	}
+	hfhub_job_emit_changed(job, HFHUB_JOB_CHANGED_OWNER);
 	return TRUE;
 }
 

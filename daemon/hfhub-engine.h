@@ -100,6 +100,15 @@ hfhub_engine_get_kind(HfhubEngine *self, const gchar *name);
 gboolean
 hfhub_engine_load(HfhubEngine *self, GError **error);
 
+/* Owner names (unique bus names, "peer-N") are only meaningful on the bus
+ * or peer server that gave them: new jobs record this session (the bus's or
+ * the server's GUID) next to their owner, so that a name given again by a
+ * later bus or daemon never passes for the owner of an older job. */
+void
+hfhub_engine_set_owner_session(HfhubEngine *self, const gchar *session);
+const gchar *
+hfhub_engine_get_owner_session(HfhubEngine *self);
+
 /* Validates, writes the row (committed before this returns), emits
  * "job-added" and lets the scheduler start it. @options may be NULL. */
 HfhubJob *
@@ -125,6 +134,10 @@ gboolean
 hfhub_engine_pause_job(HfhubEngine *self, HfhubJob *job, GError **error);
 gboolean
 hfhub_engine_resume_job(HfhubEngine *self, HfhubJob *job, GError **error);
+/* records what is known of the job's caller (NULL: unknown) */
+gboolean
+hfhub_engine_set_job_caller(HfhubEngine *self, HfhubJob *job, const gchar *app_id,
+			    const gchar *executable, GError **error);
 /* Disk space: a transfer claims what it will write before it starts, and
  * the check counts what the others claimed and have not written yet. FALSE
  * with HFHUB_ERROR_DISK_FULL when it does not fit. Thread-safe. */

@@ -19,6 +19,7 @@ typedef enum {
 	HFHUB_JOB_CHANGED_PROGRESS = 1 << 1,
 	HFHUB_JOB_CHANGED_RESULT = 1 << 2,
 	HFHUB_JOB_CHANGED_PRIORITY = 1 << 3,
+	HFHUB_JOB_CHANGED_OWNER = 1 << 4,
 } HfhubJobChangedFlags;
 
 /* progress "changed" signals are emitted at most this often */

@@ -15,4 +15,4 @@
  * 1  Manager, Job
  * 2  Auth, Cache, Repos; Manager.GetConfig/SetConfig, Job.SetPriority;
  *    uploads and commits on the Manager */
-#define HFHUB_DBUS_API_VERSION 2
+#define HFHUB_DBUS_API_VERSION 3
