@@ -233,5 +233,52 @@ def test_job_survives_sigkill(t):
     eq(harness.sha256_file(blob), harness.gen_sha256(size, 11), "sha256 of the blob")
 
 
+def test_every_state_survives_sigkill(t):
+    """After a SIGKILL each unfinished job comes back as it was: the running
+    one resumes, the paused one stays paused (and fetches nothing), the
+    scheduled one waits for its time, with their priorities."""
+    emu = t.emu
+    files = {}
+    for i, rid in enumerate(("org/was-running", "org/was-paused", "org/was-scheduled")):
+        desc = emu.seed({"id": rid, "files": {"w.bin": {"size": 4 * MiB, "seed": 90 + i,
+                                                         "lfs": True}}})
+        files[rid] = desc["files"]["w.bin"]["sha256"]
+    emu.add_fault({"kind": "stall", "host": "cdn", "method": "GET", "path": "/repos/*",
+                   "after_bytes": MiB, "seconds": 30, "times": 1})
+    later = time.strftime("%H:%M", time.localtime(time.time() + 7200))
+    d = t.start_daemon()
+    running = harness.require_job(t.cli("download", "org/was-running", "--detach",
+                                        "--priority", "4"))["id"]
+    wait_for(lambda: emu.counters()["hosts"]["cdn"]["bytes_served"] >= MiB, 20,
+             "the running job's first MiB")
+    paused = harness.require_job(t.cli("download", "org/was-paused", "--detach",
+                                       "--at", later))["id"]
+    eq(t.cli("jobs", "pause", paused).rc, 0, "jobs pause")
+    scheduled = harness.require_job(t.cli("download", "org/was-scheduled", "--detach",
+                                          "--at", later, "--priority", "-2"))["id"]
+    before = {j["id"]: j for j in t.jobs()}
+    eq(before[running]["state"], "running", "the first job before the kill")
+    eq(before[paused]["state"], "paused", "the second job before the kill")
+    eq(before[scheduled]["state"], "queued", "the third job before the kill")
+    d.kill()
+
+    t.start_daemon()
+    final = t.wait_job(running, timeout=60)
+    eq(final["state"], "succeeded", f"the running job (error {final.get('error')})")
+    eq(final["priority"], 4, "its priority")
+    eq(harness.sha256_file(os.path.join(final["result"]["path"], "w.bin")),
+       files["org/was-running"], "its sha256")
+    after = {j["id"]: j for j in t.jobs()}
+    eq(after[paused]["state"], "paused", "the paused job after the restart")
+    eq(after[scheduled]["state"], "queued", "the scheduled job after the restart")
+    check(after[scheduled]["state_reason"].startswith("scheduled to start at"),
+          f"the scheduled job's reason: {after[scheduled]['state_reason']!r}")
+    eq(after[scheduled]["priority"], -2, "the scheduled job's priority")
+    for rid in ("org/was-paused", "org/was-scheduled"):
+        paths = [p for p in harness.cdn_paths(emu.counters())
+                 if files[rid] in p]
+        eq(paths, [], f"CDN requests for {rid}")
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(globals(), emulator=True))
