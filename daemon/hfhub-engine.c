@@ -45,6 +45,7 @@ typedef enum {
 	STOP_CANCEL,
 	STOP_SHUTDOWN,
 	STOP_POLICY, /* left its window, or the network became metered */
+	STOP_YIELD,  /* gave its slot to an interactive job; queued again */
 } StopReason;
 
 typedef struct {
@@ -431,9 +432,10 @@ job_run_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		set_state_or_warn(self, job, HFHUB_JOB_STATE_SUCCEEDED, "");
 	} else if (stop == STOP_PAUSE) {
 		set_state_or_warn(self, job, HFHUB_JOB_STATE_PAUSED, "paused");
-	} else if (stop == STOP_POLICY) {
+	} else if (stop == STOP_POLICY || stop == STOP_YIELD) {
 		/* back in the queue; the scheduler says what it waits for */
-		set_state_or_warn(self, job, HFHUB_JOB_STATE_QUEUED, "");
+		set_state_or_warn(self, job, HFHUB_JOB_STATE_QUEUED,
+				  stop == STOP_YIELD ? "gave its place to an interactive job" : "");
 	} else if (stop == STOP_CANCEL ||
 		   g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 		if (kind->discard != NULL)
@@ -483,16 +485,90 @@ start_job(HfhubEngine *self, HfhubJob *job)
 	kind->run_async(self, job, run->cancellable, job_run_cb, run);
 }
 
-/* higher priority first, then first come first served */
-static gint
-compare_queued(gconstpointer a, gconstpointer b)
+/* Someone is waiting for it: a caller of this session that did not
+ * --detach (an app's request, or hfhub download in a terminal). Background
+ * work is the rest: detached jobs, and those of an earlier daemon. */
+static gboolean
+is_interactive(HfhubEngine *self, HfhubJob *job)
 {
-	const HfhubJobRecord *ra = hfhub_job_get_record(*(HfhubJob **)a);
-	const HfhubJobRecord *rb = hfhub_job_get_record(*(HfhubJob **)b);
+	const HfhubJobRecord *rec = hfhub_job_get_record(job);
+	gboolean detach = FALSE;
+
+	if (hfhub_job_lookup_option(job, "detach", "b", &detach) && detach)
+		return FALSE;
+	return self->owner_session != NULL &&
+	       g_strcmp0(rec->owner_session, self->owner_session) == 0;
+}
+
+/* higher priority first, then interactive before background, then first
+ * come first served; < 0 when @a goes before @b */
+static gint
+compare_jobs(HfhubEngine *self, HfhubJob *a, HfhubJob *b)
+{
+	const HfhubJobRecord *ra = hfhub_job_get_record(a);
+	const HfhubJobRecord *rb = hfhub_job_get_record(b);
+	gboolean ia, ib;
 
 	if (ra->priority != rb->priority)
 		return ra->priority > rb->priority ? -1 : 1;
+	ia = is_interactive(self, a);
+	ib = is_interactive(self, b);
+	if (ia != ib)
+		return ia ? -1 : 1;
 	return ra->id < rb->id ? -1 : (ra->id > rb->id ? 1 : 0);
+}
+
+static gint
+compare_queued(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+	return compare_jobs(user_data, *(HfhubJob **)a, *(HfhubJob **)b);
+}
+
+/* When every slot is taken, an interactive job waiting in the queue takes
+ * the slot of the last-ranked background job below it, which goes back to
+ * the queue and later continues where it stopped (partial files resume).
+ * One job yields per waiting interactive job. */
+static void
+make_room_for_interactive(HfhubEngine *self, GPtrArray *queued, guint max)
+{
+	guint waiting = 0;
+	guint yielding = 0;
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&iter, self->running);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		if (((RunData *)value)->stop == STOP_YIELD)
+			yielding++;
+	for (guint i = max > g_hash_table_size(self->running)
+			       ? max - g_hash_table_size(self->running)
+			       : 0;
+	     i < queued->len; i++) {
+		HfhubJob *candidate = g_ptr_array_index(queued, i);
+		RunData *victim = NULL;
+
+		if (!is_interactive(self, candidate))
+			continue;
+		if (++waiting <= yielding)
+			continue;
+		g_hash_table_iter_init(&iter, self->running);
+		while (g_hash_table_iter_next(&iter, &key, &value)) {
+			RunData *run = value;
+			if (run->stop != STOP_NONE || is_interactive(self, key) ||
+			    compare_jobs(self, key, candidate) < 0)
+				continue;
+			if (victim == NULL || compare_jobs(self, key, victim->job) > 0)
+				victim = run;
+		}
+		if (victim == NULL)
+			return;
+		g_debug("job %" G_GUINT64_FORMAT
+			" gives its slot to interactive job %" G_GUINT64_FORMAT,
+			hfhub_job_get_id(victim->job), hfhub_job_get_id(candidate));
+		victim->stop = STOP_YIELD;
+		g_cancellable_cancel(victim->cancellable);
+		yielding++;
+	}
 }
 
 static gboolean
@@ -595,7 +671,8 @@ schedule_cb(gpointer user_data)
 		if (next > 0 && (wake == 0 || next < wake))
 			wake = next;
 	}
-	g_ptr_array_sort(queued, compare_queued);
+	g_ptr_array_sort_with_data(queued, compare_queued, self);
+	make_room_for_interactive(self, queued, max);
 	for (guint i = 0; i < queued->len && g_hash_table_size(self->running) < max; i++)
 		start_job(self, g_ptr_array_index(queued, i));
 	for (guint i = 0; i < queued->len; i++) {

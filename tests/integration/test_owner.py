@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Who owns and who controls a job: the caller recorded with its executable,
 only the owner or the user's hfhub pausing, resuming, reprioritising or
-cancelling it, and owner names of an earlier daemon never matching a caller
-of today. TAP on stdout; see harness.py."""
+cancelling it, owner names of an earlier daemon never matching a caller of
+today, and a job its caller waits for going before background work. TAP on
+stdout; see harness.py."""
 
 import json
 import os
@@ -189,6 +190,38 @@ def test_peer_names_of_an_earlier_daemon_own_nothing(t):
         "the job of the earlier daemon to finish")
     eq(final["state"], "succeeded", f"the earlier daemon's job (error {final.get('error')})")
     eq(harness.sha256_file(final["result"]["path"]), sha, "sha256 of the file")
+
+
+def test_interactive_job_goes_before_background_work(t):
+    """With every slot taken by a detached download, an attached request
+    takes the slot at once; the detached one steps back and then continues
+    where it stopped (a Range request, not the file again)."""
+    big = t.emu.seed({"id": "org/background",
+                      "files": {"big.safetensors": {"size": 16 * MiB, "seed": 83}}})
+    small = t.emu.seed({"id": "org/foreground",
+                        "files": {"small.safetensors": {"size": MiB, "seed": 84}}})
+    big_sha = big["files"]["big.safetensors"]["sha256"]
+    t.write_config({"daemon": {"max-running-jobs": 1},
+                    "download": {"bandwidth-limit": 4_000_000}})
+    t.start_daemon()
+    background = harness.require_job(t.cli("download", "org/background", "--detach"))["id"]
+    wait_for(lambda: t.job_not_final(background)["bytes_done"] >= MiB, 20,
+             "the background download to be under way")
+    # attached: hfhub waits for it, as an app would
+    r = t.cli("download", "org/foreground", "small.safetensors", timeout=60)
+    eq(r.rc, 0, f"the interactive download: {r.stdout.strip()} {r.stderr.strip()}")
+    eq(harness.sha256_file(r.json["result"]["path"]), small["files"]["small.safetensors"]["sha256"],
+       "sha256 of the interactive download")
+    state = t.job(background)["state"]
+    check(state in ("queued", "running"),
+          f"the background job is {state}: the interactive one waited for it to finish")
+    final = t.wait_job(background, timeout=60)
+    eq(final["state"], "succeeded", f"the background job (error {final.get('error')})")
+    eq(harness.sha256_file(os.path.join(final["result"]["path"], "big.safetensors")), big_sha,
+       "sha256 of the background download")
+    stats = [st for p, st in harness.cdn_paths(t.emu.counters()).items() if big_sha in p]
+    eq(sum(harness.gets(st) for st in stats), 2, "GETs of the background file")
+    eq(sum(len(st["ranges"]) for st in stats), 1, "Range requests of the background file")
 
 
 if __name__ == "__main__":
