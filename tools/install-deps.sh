@@ -9,7 +9,8 @@ PKGS=(
   libglib2.0-dev libglib2.0-bin libsoup-3.0-dev libjson-glib-dev
   libsecret-1-dev libsqlite3-dev libgnutls28-dev
   # run and test
-  glib-networking dbus-daemon dbus gnome-keyring libsecret-tools python3-dbusmock
+  glib-networking dbus-daemon dbus gnome-keyring libsecret-tools python3-dbusmock python3-dbus
+  groff-base
   sqlite3 python3 curl git
 )
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs npm)
