@@ -291,18 +291,27 @@ stream_body(Download *dl, const HfhubRepoFile *file, GInputStream *stream, int f
 		gsize n = 0;
 		g_autoptr(GError) read_error = NULL;
 
-		/* fill a whole buffer: fewer, larger handovers to the hasher */
-		g_input_stream_read_all(stream, buf, chunk, &n, dl->abort, &read_error);
-		if (*offset + n > file->size) {
-			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_CHECKSUM_MISMATCH,
-				    "%s: the server sent more than the %" G_GUINT64_FORMAT
-				    " bytes the Hub listed",
-				    file->path, file->size);
-			n = 0;
-			ok = FALSE;
-		} else if (n > 0 && !write_all(fd, buf, n, error)) {
-			n = 0;
-			ok = FALSE;
+		/* fill a whole buffer (fewer, larger handovers to the hasher), but
+		 * write each piece as it arrives: a byte received is in the file
+		 * at once, so a crash loses none and the next run resumes after it */
+		while (n < chunk) {
+			gssize r = g_input_stream_read(stream, buf + n, chunk - n, dl->abort,
+						       &read_error);
+			if (r <= 0)
+				break; /* the end of the body, or read_error */
+			if (*offset + n + (gsize)r > file->size) {
+				g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_CHECKSUM_MISMATCH,
+					    "%s: the server sent more than the %" G_GUINT64_FORMAT
+					    " bytes the Hub listed",
+					    file->path, file->size);
+				ok = FALSE;
+				break;
+			}
+			if (!write_all(fd, buf + n, (gsize)r, error)) {
+				ok = FALSE;
+				break;
+			}
+			n += (gsize)r;
 		}
 		if (pipe != NULL)
 			hfhub_hash_pipe_push(pipe, buf, n);

@@ -34,7 +34,8 @@ BASIC = {
 
 
 JOB_KEYS = ("id", "path", "kind", "state", "state_reason", "repo_type", "repo_id", "revision",
-            "priority", "owner", "created", "updated", "bytes_done", "bytes_total",
+            "priority", "owner", "owner_app", "owner_executable", "created", "updated",
+            "bytes_done", "bytes_total",
             "files_done", "files_total", "error", "result", "options")
 
 
