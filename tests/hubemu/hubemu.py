@@ -355,6 +355,9 @@ class Handler(HubRoutes, http.server.BaseHTTPRequestHandler):
                 self.served(end - off)
             self.emit(body, end, length)
             return
+        if f.kind == "throttle":
+            self.emit_paced(body, 0, length, f.rate, f.chunk)
+            return
         self.emit(body, 0, length)
 
     def emit(self, body, lo, hi):
@@ -380,6 +383,23 @@ class Handler(HubRoutes, http.server.BaseHTTPRequestHandler):
         else:
             self.connection.sendall(memoryview(body)[lo:hi])
             self.served(hi - lo)
+
+    def emit_paced(self, body, lo, hi, rate, chunk):
+        """Writes body[lo:hi] in steps of @chunk bytes, one step every
+        chunk/rate seconds, like a link of @rate bytes/s: little waits in
+        the socket buffers, and time lost while the reader lags (a blocked
+        write) is not made up later in a burst. Each step is counted in
+        bytes_served as soon as it is written."""
+        due = time.monotonic()
+        pos = lo
+        while pos < hi:
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            end = min(pos + chunk, hi)
+            self.emit(body, pos, end)
+            due = max(due + (end - pos) / rate, time.monotonic())
+            pos = end
 
     def served(self, n):
         if self.counted:

@@ -15,7 +15,10 @@ import re
 import threading
 import urllib.parse
 
-KINDS = ("reset", "status", "ratelimit", "stall", "corrupt", "truncate")
+KINDS = ("reset", "status", "ratelimit", "stall", "corrupt", "truncate", "throttle")
+
+# a throttled body is written in steps of at most this many bytes
+THROTTLE_CHUNK = 64 * 1024
 
 
 class FaultError(ValueError):
@@ -80,6 +83,25 @@ class Fault:
             raise FaultError("stall needs seconds > 0")
         if self.kind == "truncate" and self.after_bytes is None:
             self.after_bytes = 0
+        self.rate = None
+        self.chunk = THROTTLE_CHUNK
+        if self.kind == "throttle":
+            try:
+                self.rate = float(spec.get("rate", 0))
+            except (TypeError, ValueError):
+                raise FaultError("throttle needs rate (bytes/s) > 0") from None
+            if not 0 < self.rate < float("inf"):
+                raise FaultError("throttle needs rate (bytes/s) > 0")
+            if self.direction != "response":
+                raise FaultError("throttle applies to response bodies only")
+            try:
+                self.chunk = int(spec.get("chunk", THROTTLE_CHUNK))
+            except (TypeError, ValueError):
+                raise FaultError("chunk must be an integer >= 1") from None
+            if self.chunk < 1:
+                raise FaultError("chunk must be an integer >= 1")
+            # small rates: smaller steps, about 16 a second, so the pace stays even
+            self.chunk = max(1, min(self.chunk, int(self.rate // 16) or 1))
 
     def matches(self, host, method, raw_path, decoded_path):
         if self.host != "any" and self.host != host:

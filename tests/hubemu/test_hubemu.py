@@ -736,6 +736,59 @@ def fault_on_request_body_direction():
         s.close()
 
 
+@test
+def fault_throttle_paces_body_and_counts_as_written():
+    size, rate = BASE["files"]["model.safetensors"]["size"], 6_000_000  # 3 MB: ~0.5 s
+    loc = urllib.parse.urlsplit(
+        request("HEAD", "/acme/base/resolve/main/model.safetensors").h("location"))
+    emu("DELETE", "counters")
+    f = fault(kind="throttle", host="cdn", method="GET", path="/repos/*", rate=rate)
+    s = socket.create_connection(EMU.cdn_addr, timeout=10)
+    try:
+        s.sendall(f"GET {loc.path}?{loc.query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            check(chunk, "connection closed before the headers")
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        check(head.startswith(b"HTTP/1.1 200"), f"status line {head[:40]!r}")
+        t0 = time.monotonic()  # the first step is written at once, with the headers
+        mid = None
+        while len(body) < size:
+            chunk = s.recv(1 << 20)
+            check(chunk, f"connection closed at {len(body)} of {size} bytes")
+            body += chunk
+            if mid is None and len(body) >= size // 3:
+                # counted as written, and little written ahead of the reader
+                served = emu("GET", "counters")["hosts"]["cdn"]["bytes_served"]
+                mid = (len(body), served)
+        dt = time.monotonic() - t0
+    finally:
+        s.close()
+    eq(body, gen_bytes(size, 7), "throttled bytes")
+    want = (size - 65536) / rate  # every step but the first waits for its due time
+    check(abs(dt - want) <= 0.15 * want, f"{size} bytes in {dt:.3f} s: "
+          f"{size / dt / 1e6:.2f} MB/s for a rate of {rate / 1e6:.2f} MB/s")
+    got, served = mid
+    check(got <= served <= got + 1024 * 1024,
+          f"bytes_served {served} while the client had {got} (mid-body)")
+    eq(emu("GET", "counters")["hosts"]["cdn"]["bytes_served"], size, "bytes_served at the end")
+    eq([x["fired"] for x in emu("GET", "faults")["faults"] if x["id"] == f["id"]], [1], "fired")
+    # once: the next request is not paced
+    t0 = time.monotonic()
+    r = request("GET", f"{EMU.cdn}{loc.path}?{loc.query}")
+    eq(len(r.body), size, "unthrottled length")
+    check(time.monotonic() - t0 < want / 2, "the second request was paced too")
+    # a rate is required, and only response bodies are throttled
+    for bad in ({"kind": "throttle"}, {"kind": "throttle", "rate": 0},
+                {"kind": "throttle", "rate": "fast"}, {"kind": "throttle", "rate": "inf"},
+                {"kind": "throttle", "rate": 1000, "chunk": "big"},
+                {"kind": "throttle", "rate": 1000, "direction": "request"}):
+        eq(request("POST", "/_emu/faults", body=bad).status, 400, f"bad fault {bad}")
+    emu("DELETE", "faults")
+
+
 # --------------------------------------------------------------------------- tests: counters
 
 

@@ -309,11 +309,12 @@ def test_priority_reorders_the_queue(t):
 def test_sigkill_chaos(t):
     """The daemon SIGKILLed at 5 random moments during a 10-file queue and
     restarted each time: every job finishes, every blob verifies, no
-    partial file is left, and nothing on disk is fetched again: what is
-    served beyond the files' size is only what was in flight at each kill
-    (bytes the server had pushed into the kernel's socket buffers, up to
-    about 4 MiB each side on loopback, for each of the 2 running
-    transfers)."""
+    partial file is left, and the bytes served total at most the files'
+    size plus 5%. The emulator paces each transfer as a real link would
+    (the daemon is not the bottleneck), so little is in flight at a kill;
+    what a kill costs is what the daemon had read but not yet written (at
+    most its 1 MiB read buffer) for each of the 2 running transfers, and
+    nothing that reached the partial file is fetched again."""
     import random
     rng = random.Random(20261126)
     size = 24 * MiB
@@ -321,8 +322,10 @@ def test_sigkill_chaos(t):
     for i in range(10):
         rid = f"org/chaos-{i}"
         files[rid] = seed_big(t, rid, size, 60 + i)
+    # the link is the bottleneck, not the daemon: 20 MB/s per transfer
+    t.emu.add_fault({"kind": "throttle", "host": "cdn", "method": "GET", "path": "/repos/*",
+                     "rate": 20_000_000, "times": "forever"})
     t.start_daemon()
-    config_set(t, "download.bandwidth-limit", 40_000_000)
     jobs = {}
     for rid in files:
         jobs[rid] = harness.require_job(t.cli("download", rid, "big.safetensors",
@@ -338,11 +341,10 @@ def test_sigkill_chaos(t):
         eq(incomplete(t, rid), [], f".incomplete files of {rid}")
     served = t.emu.counters()["hosts"]["cdn"]["bytes_served"]
     total = size * len(files)
-    t.note(f"served {served} bytes for {total} bytes of files ({served / total:.3f}x)")
-    in_flight = 5 * 2 * 8 * MiB
-    check(served <= total + in_flight,
-          f"served {served} bytes: more than the files ({total}) plus what can be in "
-          f"flight at 5 kills ({in_flight})")
+    t.note(f"served {served} bytes for {total} bytes of files ({served / total:.4f}x)")
+    check(served <= total * 1.05,
+          f"served {served} bytes: more than the files ({total}) plus 5% "
+          f"({served / total:.4f}x)")
 
 
 def test_attached_job_ends_with_its_caller(t):
