@@ -12,6 +12,7 @@ struct _HfhubJobExported {
 	HfhubDBusJobSkeleton parent_instance;
 	HfhubEngine *engine;
 	HfhubJob *job;
+	GVariant *properties; /* every property as a{sv}, NULL after a change */
 };
 
 static void
@@ -239,6 +240,7 @@ hfhub_job_exported_dispose(GObject *object)
 		g_signal_handlers_disconnect_by_data(self->job, self);
 	g_clear_object(&self->job);
 	g_clear_object(&self->engine);
+	g_clear_pointer(&self->properties, g_variant_unref);
 	G_OBJECT_CLASS(hfhub_job_exported_parent_class)->dispose(object);
 }
 
@@ -250,7 +252,7 @@ hfhub_job_exported_dispose(GObject *object)
  * by name, g_object_get_property() into a GValue, conversion to a GVariant.
  * With 1,000 jobs that was half of hfhubd's time in a GetManagedObjects. A
  * job's properties change seldom (progress at most every
- * HFHUB_JOB_PROGRESS_INTERVAL_MS while it runs), so the a{sv} is kept on the
+ * HFHUB_JOB_PROGRESS_INTERVAL_MS while it runs), so the a{sv} is kept in the
  * object and built again only after a property has changed: every property
  * change ends in a "notify" (at the latest when sync_properties thaws them),
  * and notify drops the cache.
@@ -272,7 +274,6 @@ typedef struct {
 	GType value_type;
 } JobProperty;
 
-static GQuark properties_quark;
 static JobProperty *job_properties; /* NULL when a property has no GObject property */
 static guint n_job_properties;
 
@@ -366,26 +367,21 @@ build_properties(GObject *object)
 static GVariant *
 hfhub_job_exported_get_properties(GDBusInterfaceSkeleton *skeleton)
 {
-	GObject *object = G_OBJECT(skeleton);
-	GVariant *dict;
+	HfhubJobExported *self = HFHUB_JOB_EXPORTED(skeleton);
 
 	job_properties_init(skeleton);
 	if (job_properties == NULL)
 		return G_DBUS_INTERFACE_SKELETON_CLASS(hfhub_job_exported_parent_class)
 			->get_properties(skeleton);
-	dict = g_object_get_qdata(object, properties_quark);
-	if (dict == NULL) {
-		dict = build_properties(object);
-		g_object_set_qdata_full(object, properties_quark, dict,
-					(GDestroyNotify)g_variant_unref);
-	}
-	return g_variant_ref(dict);
+	if (self->properties == NULL)
+		self->properties = build_properties(G_OBJECT(self));
+	return g_variant_ref(self->properties);
 }
 
 static void
 hfhub_job_exported_notify(GObject *object, GParamSpec *pspec)
 {
-	g_object_set_qdata(object, properties_quark, NULL);
+	g_clear_pointer(&HFHUB_JOB_EXPORTED(object)->properties, g_variant_unref);
 	if (G_OBJECT_CLASS(hfhub_job_exported_parent_class)->notify != NULL)
 		G_OBJECT_CLASS(hfhub_job_exported_parent_class)->notify(object, pspec);
 }
@@ -396,7 +392,6 @@ hfhub_job_exported_class_init(HfhubJobExportedClass *klass)
 	G_OBJECT_CLASS(klass)->dispose = hfhub_job_exported_dispose;
 	G_OBJECT_CLASS(klass)->notify = hfhub_job_exported_notify;
 	G_DBUS_INTERFACE_SKELETON_CLASS(klass)->get_properties = hfhub_job_exported_get_properties;
-	properties_quark = g_quark_from_static_string("hfhub-job-exported-properties");
 }
 
 static void

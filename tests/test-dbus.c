@@ -602,6 +602,137 @@ test_job_caller_vanishes(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(hfhub_dbus_job_get_state(j2), ==, "running");
 }
 
+/* ---- all of a job's properties at once
+ *
+ * HfhubJobExported answers get_properties (GetManagedObjects,
+ * InterfacesAdded) from a cached a{sv}. It must be what the generated code
+ * answers: the same keys, types, values and order, for every property of the
+ * interface, also after a change. */
+
+static GVariant *
+call_and_wait(Fixture *f, const gchar *path, const gchar *iface, const gchar *method,
+	      GVariant *params, const gchar *reply_type)
+{
+	g_autoptr(GAsyncResult) res = NULL;
+	g_autoptr(GError) error = NULL;
+	GVariant *reply;
+
+	g_dbus_connection_call(f->client_conn, HFHUB_DBUS_NAME, path, iface, method, params,
+			       G_VARIANT_TYPE(reply_type), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+			       await_cb, &res);
+	reply = g_dbus_connection_call_finish(f->client_conn, await(&res), &error);
+	g_assert_no_error(error);
+	return reply;
+}
+
+/* the Job a{sv} of @path in GetManagedObjects (cached), and GetAll's
+ * (the generated code, property by property) */
+static void
+assert_managed_equals_get_all(Fixture *f, const gchar *path, GVariant **out_managed)
+{
+	g_autoptr(GVariant) managed =
+		call_and_wait(f, HFHUB_DBUS_PATH, "org.freedesktop.DBus.ObjectManager",
+			      "GetManagedObjects", NULL, "(a{oa{sa{sv}}})");
+	g_autoptr(GVariant) all =
+		call_and_wait(f, path, "org.freedesktop.DBus.Properties", "GetAll",
+			      g_variant_new("(s)", HFHUB_DBUS_IFACE_JOB), "(a{sv})");
+	g_autoptr(GVariant) objects = g_variant_get_child_value(managed, 0);
+	g_autoptr(GVariant) ifaces =
+		g_variant_lookup_value(objects, path, G_VARIANT_TYPE("a{sa{sv}}"));
+	g_autoptr(GVariant) props = NULL;
+	g_autoptr(GVariant) all_props = g_variant_get_child_value(all, 0);
+	GDBusInterfaceInfo *info = hfhub_dbus_job_interface_info();
+
+	g_assert_nonnull(ifaces);
+	props = g_variant_lookup_value(ifaces, HFHUB_DBUS_IFACE_JOB, G_VARIANT_TYPE_VARDICT);
+	g_assert_nonnull(props);
+	if (!g_variant_equal(props, all_props)) {
+		g_autofree gchar *a = g_variant_print(props, TRUE);
+		g_autofree gchar *b = g_variant_print(all_props, TRUE);
+		g_error("GetManagedObjects: %s\nGetAll: %s", a, b);
+	}
+	/* every readable property of the interface, with its type: properties
+	 * added to the XML later are checked too */
+	for (guint i = 0; info->properties[i] != NULL; i++) {
+		g_autoptr(GVariant) v = NULL;
+
+		if (!(info->properties[i]->flags & G_DBUS_PROPERTY_INFO_FLAGS_READABLE))
+			continue;
+		v = g_variant_lookup_value(props, info->properties[i]->name,
+					   G_VARIANT_TYPE(info->properties[i]->signature));
+		g_assert_nonnull(v);
+	}
+	if (out_managed != NULL)
+		*out_managed = g_steal_pointer(&props);
+}
+
+static void
+test_job_properties_cache(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = add_held_job(f, g_variant_new_parsed("{'priority': <3>}"));
+	g_autoptr(HfhubDBusJob) job = job_proxy(f, path);
+	g_autoptr(GVariant) props = NULL;
+	g_autoptr(HfhubJobExported) skel = NULL;
+	GDBusInterfaceSkeletonClass *generated = g_type_class_peek(HFHUB_DBUS_TYPE_JOB_SKELETON);
+	g_autoptr(GVariant) a = NULL;
+	g_autoptr(GVariant) b = NULL;
+	g_autoptr(GVariant) c = NULL;
+	g_autoptr(GVariant) want = NULL;
+	const gchar *s = NULL;
+	guint64 t = 0;
+	guint finished = 0;
+
+	/* over the bus: queued or running, then finished */
+	g_signal_connect(job, "finished", G_CALLBACK(finished_cb), &finished);
+	wait_state(job, "running");
+	while (hfhub_dbus_job_get_bytes_done(job) != 10)
+		g_main_context_iteration(NULL, TRUE);
+	assert_managed_equals_get_all(f, path, &props);
+	g_assert_true(g_variant_lookup(props, "State", "&s", &s));
+	g_assert_cmpstr(s, ==, "running");
+	g_assert_true(g_variant_lookup(props, "BytesDone", "t", &t));
+	g_assert_cmpuint(t, ==, 10);
+	g_clear_pointer(&props, g_variant_unref);
+
+	release_one(FALSE);
+	while (finished == 0)
+		g_main_context_iteration(NULL, TRUE);
+	assert_managed_equals_get_all(f, path, &props);
+	g_assert_true(g_variant_lookup(props, "State", "&s", &s));
+	g_assert_cmpstr(s, ==, "succeeded");
+	g_assert_true(g_variant_lookup(props, "BytesDone", "t", &t));
+	g_assert_cmpuint(t, ==, 100);
+
+	/* in process: the cache against the generated get_properties */
+	skel = g_object_new(HFHUB_TYPE_JOB_EXPORTED, NULL);
+	a = g_dbus_interface_skeleton_get_properties(G_DBUS_INTERFACE_SKELETON(skel));
+	want = g_variant_take_ref(generated->get_properties(G_DBUS_INTERFACE_SKELETON(skel)));
+	g_assert_true(g_variant_equal(a, want));
+	g_clear_pointer(&want, g_variant_unref);
+	/* unchanged: the same value */
+	b = g_dbus_interface_skeleton_get_properties(G_DBUS_INTERFACE_SKELETON(skel));
+	g_assert_true(a == b);
+	/* a change, frozen or not, is seen */
+	g_object_freeze_notify(G_OBJECT(skel));
+	hfhub_dbus_job_set_state(HFHUB_DBUS_JOB(skel), "running");
+	hfhub_dbus_job_set_bytes_done(HFHUB_DBUS_JOB(skel), 42);
+	hfhub_dbus_job_set_options(HFHUB_DBUS_JOB(skel),
+				   g_variant_new_parsed("{'include': <['*.json']>}"));
+	g_object_thaw_notify(G_OBJECT(skel));
+	hfhub_dbus_job_set_id(HFHUB_DBUS_JOB(skel), 7);
+	c = g_dbus_interface_skeleton_get_properties(G_DBUS_INTERFACE_SKELETON(skel));
+	g_assert_true(c != a);
+	want = g_variant_take_ref(generated->get_properties(G_DBUS_INTERFACE_SKELETON(skel)));
+	g_assert_true(g_variant_equal(c, want));
+	g_assert_true(g_variant_lookup(c, "BytesDone", "t", &t));
+	g_assert_cmpuint(t, ==, 42);
+	g_assert_true(g_variant_lookup(c, "Id", "t", &t));
+	g_assert_cmpuint(t, ==, 7);
+	/* a value handed out earlier is not changed */
+	g_assert_true(g_variant_lookup(a, "BytesDone", "t", &t));
+	g_assert_cmpuint(t, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -617,6 +748,7 @@ main(int argc, char **argv)
 	ADD("/dbus/job/pause-resume-cancel", test_job_pause_resume_cancel);
 	ADD("/dbus/job/queue-order", test_job_queue_order);
 	ADD("/dbus/job/caller-vanishes", test_job_caller_vanishes);
+	ADD("/dbus/job/properties-cache", test_job_properties_cache);
 #undef ADD
 	return g_test_run();
 }

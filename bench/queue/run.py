@@ -39,7 +39,10 @@ skips it; an HFHUBD that is itself a sanitizer build is checked as one).
 The CLI is HFHUB_CLI (default _build/client/hfhub).
 
     run.py [--quick] [--duration S] [--clients N] [--jobs N] [--reps N]
-           [--san PATH | --no-san] [--json FILE]
+           [--san PATH | --no-san] [--baseline PATH] [--no-load] [--json FILE]
+
+--baseline PATH (or $HFHUBD_BASE) measures another hfhubd first, the same
+way, and ends the report with the listing medians of both side by side.
 
 Exit status: 0 when everything ran with no error and a clean sanitizer
 result; 1 otherwise. The 100 ms listing target is reported, not enforced.
@@ -343,9 +346,11 @@ class Variant:
         times = {k: [] for k in keys}
         client_cpu = {k: 0.0 for k in keys}     # CPU of the gdbus/hfhub process
         daemon_cpu = {k: 0.0 for k in keys}     # hfhubd's CPU during the measurement
+        bus_cpu = {k: 0.0 for k in keys}        # dbus-daemon's, which routes the reply
         conn = dbuswire.Connection(self.bus_env["DBUS_SESSION_BUS_ADDRESS"], timeout=120)
         sizes = {}
         pid = self.daemon.pid
+        bus_pid = self.case._bus_proc.pid
         log(f"[{self.label}] listing: {reps} runs of each")
 
         def check_count(what, got):
@@ -364,9 +369,9 @@ class Variant:
             if barrier_first:
                 barrier()
             ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            d0 = proc_cpu(pid)
+            d0, b0 = proc_cpu(pid), proc_cpu(bus_pid)
             dt, rc, out, err = run(argv, env, timeout=120)
-            d1 = proc_cpu(pid)
+            d1, b1 = proc_cpu(pid), proc_cpu(bus_pid)
             ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             if rc != 0:
                 raise Fail(f"{' '.join(argv[-2:])}: exit {rc} {err.strip()[-500:]}")
@@ -374,18 +379,22 @@ class Variant:
             client_cpu[key] += (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
             if d0 is not None and d1 is not None:
                 daemon_cpu[key] += d1 - d0
+            if b0 is not None and b1 is not None:
+                bus_cpu[key] += b1 - b0
             return out
 
         def wire(key, member_args, barrier_first=True):
             if barrier_first:
                 barrier()
-            d0 = proc_cpu(pid)
+            d0, b0 = proc_cpu(pid), proc_cpu(bus_pid)
             t0 = time.perf_counter()
             body, little = conn.call_raw(BUS, *member_args)
             times[key].append(time.perf_counter() - t0)
-            d1 = proc_cpu(pid)
+            d1, b1 = proc_cpu(pid), proc_cpu(bus_pid)
             if d0 is not None and d1 is not None:
                 daemon_cpu[key] += d1 - d0
+            if b0 is not None and b1 is not None:
+                bus_cpu[key] += b1 - b0
             return body, little
 
         try:
@@ -419,7 +428,8 @@ class Variant:
         self.res["listing"] = {
             k: {"median": med(v), "runs": v,
                 "client_cpu": client_cpu[k] / len(v) if v and not k.startswith("wire") else None,
-                "daemon_cpu": daemon_cpu[k] / len(v) if v else None}
+                "daemon_cpu": daemon_cpu[k] / len(v) if v else None,
+                "bus_cpu": bus_cpu[k] / len(v) if v else None}
             for k, v in times.items()}
         self.res["reply_bytes"] = sizes
         for k, v in times.items():
@@ -593,8 +603,9 @@ class Variant:
             self.start()
             self.create_jobs()
             self.measure_listing()
-            self.load()
-            self.after_load()
+            if not self.args.no_load:
+                self.load()
+                self.after_load()
         except (Fail, harness.Failure, dbuswire.DBusError, OSError, ValueError) as e:
             self.res["errors"].append(f"{type(e).__name__}: {e}")
             log(f"[{self.label}] FAILED: {e}")
@@ -634,8 +645,8 @@ def report(results, meta):
             floor = L["floor"]["median"]
             wfloor = L["wire_floor"]["median"]
             lines.append(f"| listing {meta['jobs']:,} queued jobs | median | minus the floor | "
-                         "< 100 ms? | client CPU | hfhubd CPU |")
-            lines.append("|---|---|---|---|---|---|")
+                         "< 100 ms? | client CPU | hfhubd CPU | dbus-daemon CPU |")
+            lines.append("|---|---|---|---|---|---|---|")
             rows = [
                 ("gdbus Properties.Get(Version) (floor: process start-up + 1 call)",
                  "floor", None),
@@ -656,8 +667,9 @@ def report(results, meta):
                 meets = "" if key in ("floor", "wire_floor", "wire_after_gmo") else \
                     ("yes" if m is not None and m < TARGET_S else "**no**")
                 cc, dc = L[key].get("client_cpu"), L[key].get("daemon_cpu")
+                bc = L[key].get("bus_cpu")
                 lines.append(f"| {title} | {ms(m)} | {net} | {meets} | "
-                             f"{ms(cc) if cc is not None else ''} | {ms(dc)} |")
+                             f"{ms(cc) if cc is not None else ''} | {ms(dc)} | {ms(bc)} |")
             sz = r.get("reply_bytes", {})
             if sz:
                 lines.append("")
@@ -710,6 +722,29 @@ def report(results, meta):
     return "\n".join(lines)
 
 
+def compare(results):
+    """With --baseline: the listing medians of the baseline next to the build's."""
+    by = {r["label"]: r.get("listing") for r in results}
+    base, new = by.get("baseline"), by.get("build")
+    if not base or not new:
+        return ""
+    rows = [("gdbus ObjectManager.GetManagedObjects", "gmo"),
+            ("`hfhub --json jobs ls`", "cli"),
+            ("in process: Manager.ListJobs", "wire_list"),
+            ("in process: ObjectManager.GetManagedObjects", "wire_gmo"),
+            ("in process: the call right after GetManagedObjects", "wire_after_gmo")]
+    lines = ["", "## baseline → build (medians)", "",
+             "| | baseline | build | build / baseline | hfhubd CPU, baseline → build |",
+             "|---|---|---|---|---|"]
+    for title, key in rows:
+        a, b = base[key]["median"], new[key]["median"]
+        da, db = base[key].get("daemon_cpu"), new[key].get("daemon_cpu")
+        ratio = f"{b / a:.2f}" if a and b is not None else "–"
+        lines.append(f"| {title} | {ms(a)} | {ms(b)} | {ratio} | {ms(da)} → {ms(db)} |")
+    lines.append("")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="5 s of load (for CI)")
@@ -726,6 +761,11 @@ def main():
     ap.add_argument("--san", default=None, help="a sanitizer build of hfhubd")
     ap.add_argument("--no-san", action="store_true", help="skip the sanitizer build")
     ap.add_argument("--json", default=None, help="write the results there")
+    ap.add_argument("--baseline", default=os.environ.get("HFHUBD_BASE"),
+                    help="another hfhubd (e.g. a build of the previous commit), measured "
+                         "the same way before HFHUBD and compared with it ($HFHUBD_BASE)")
+    ap.add_argument("--no-load", action="store_true",
+                    help="only the queue and the listing, no concurrent clients")
     args = ap.parse_args()
     if args.duration is None:
         args.duration = 5.0 if args.quick else 30.0
@@ -745,6 +785,10 @@ def main():
             raise SystemExit(f"{tool} is needed")
 
     variants = [("build", harness.HFHUBD)]
+    if args.baseline:
+        if not os.path.exists(args.baseline):
+            raise SystemExit(f"missing {args.baseline}")
+        variants.insert(0, ("baseline", args.baseline))
     if not args.no_san and not is_sanitizer_build(harness.HFHUBD):
         san = args.san or os.environ.get("HFHUBD_SAN") or \
             next((p for p in SAN_CANDIDATES if os.path.exists(p)), None)
@@ -788,7 +832,7 @@ def main():
             emu.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     meta["seconds"] = time.monotonic() - t_start
-    text = report(results, meta)
+    text = report(results, meta) + compare(results)
     print(text)
     failed = [r["label"] for r in results if r["errors"]]
     print(f"overall: {'FAIL (' + ', '.join(failed) + ')' if failed else 'PASS'}; "
