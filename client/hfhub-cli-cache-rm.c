@@ -226,7 +226,7 @@ print_delete_json(GVariant *plan, HfhubDBusJob *job)
 static HfhubProgress *
 progress_for(HfhubCli *cli)
 {
-	if (cli->json || !cli->console.stderr_tty)
+	if (cli->json || !cli->console.progress)
 		return NULL;
 	return hfhub_progress_new(STDERR_FILENO, cli->console.utf8, cli->console.color_stderr,
 				  cli->console.dumb);

@@ -379,6 +379,7 @@ hfhub_cli_cmd_download(HfhubCli *cli, gint argc, gchar **argv)
 		g_ptr_array_add(files, argv[i]);
 	g_ptr_array_add(files, NULL);
 
+	hfhub_cli_note_ignored_env(cli);
 	if (!hfhub_cli_connect(cli, &error))
 		return hfhub_cli_fail(cli, error);
 	if (!hfhub_dbus_manager_call_download_sync(
@@ -392,7 +393,7 @@ hfhub_cli_cmd_download(HfhubCli *cli, gint argc, gchar **argv)
 	if (args.detach)
 		return report_detached(cli, job);
 
-	if (!cli->json && !args.quiet && cli->console.stderr_tty)
+	if (!cli->json && !args.quiet && cli->console.progress)
 		progress = hfhub_progress_new(STDERR_FILENO, cli->console.utf8,
 					      cli->console.color_stderr, cli->console.dumb);
 	jobs = g_ptr_array_new();

@@ -473,7 +473,7 @@ hfhub_cli_cmd_jobs_wait(HfhubCli *cli, gint argc, gchar **argv)
 		g_ptr_array_add(jobs, job);
 	}
 
-	if (jobs->len == 1 && !cli->json && cli->console.stderr_tty)
+	if (jobs->len == 1 && !cli->json && cli->console.progress)
 		progress = hfhub_progress_new(STDERR_FILENO, cli->console.utf8,
 					      cli->console.color_stderr, cli->console.dumb);
 	if (!hfhub_cli_follow_jobs(cli, jobs, HFHUB_FOLLOW_NONE, progress, &interrupted, &error))

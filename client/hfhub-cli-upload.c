@@ -205,7 +205,7 @@ follow_job(HfhubCli *cli, UploadArgs *args, const gchar *job_path)
 		return hfhub_cli_fail(cli, error);
 	if (args->detach)
 		return report_detached(cli, job);
-	if (!cli->json && !args->quiet && cli->console.stderr_tty)
+	if (!cli->json && !args->quiet && cli->console.progress)
 		progress = hfhub_progress_new(STDERR_FILENO, cli->console.utf8,
 					      cli->console.color_stderr, cli->console.dumb);
 	jobs = g_ptr_array_new();
@@ -327,6 +327,7 @@ hfhub_cli_cmd_upload(HfhubCli *cli, gint argc, gchar **argv)
 					     /* TRANSLATORS: %s is a local path */
 					     _("“%s” does not exist."), local);
 
+	hfhub_cli_note_ignored_env(cli);
 	if (!hfhub_cli_connect(cli, &error))
 		return hfhub_cli_fail(cli, error);
 	if (!hfhub_dbus_manager_call_upload_sync(
@@ -390,6 +391,7 @@ hfhub_cli_cmd_repo_files_delete(HfhubCli *cli, gint argc, gchar **argv)
 		g_variant_builder_add_value(&ops, g_variant_dict_end(&op));
 	}
 	add_commit_options(options, &args);
+	hfhub_cli_note_ignored_env(cli);
 	if (!hfhub_cli_connect(cli, &error))
 		return hfhub_cli_fail(cli, error);
 	if (!hfhub_dbus_manager_call_commit_sync(

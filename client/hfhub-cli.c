@@ -11,6 +11,7 @@
 #include "hfhub-connect.h"
 #include "hfhub-enums.h"
 #include "hfhub-error.h"
+#include "hfhub-hf-env.h"
 #include "hfhub-names.h"
 
 /* set on a job proxy by the Finished signal, in case the State property has
@@ -357,4 +358,13 @@ hfhub_cli_options_add_strv(GVariantDict *options, const gchar *key, gchar **valu
 	if (values != NULL && values[0] != NULL)
 		g_variant_dict_insert_value(options, key,
 					    g_variant_new_strv((const gchar *const *)values, -1));
+}
+
+void
+hfhub_cli_note_ignored_env(HfhubCli *cli)
+{
+	g_autoptr(GPtrArray) notes = hfhub_hf_env_ignored();
+
+	for (guint i = 0; i < notes->len; i++)
+		hfhub_console_print_warning(&cli->console, g_ptr_array_index(notes, i));
 }

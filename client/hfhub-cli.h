@@ -58,6 +58,9 @@ gint
 hfhub_cli_usage_error(HfhubCli *cli, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
 gint
 hfhub_cli_fail(HfhubCli *cli, const GError *error);
+/* a warning for each Hugging Face variable set here that has no effect */
+void
+hfhub_cli_note_ignored_env(HfhubCli *cli);
 
 gchar *
 hfhub_cli_error_name(const GError *error);

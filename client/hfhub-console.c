@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "hfhub-hf-env.h"
 #include "hfhub-text.h"
 
 /* key/value lines: values start in this column, as fwupdmgr does */
@@ -26,6 +27,7 @@ hfhub_console_init(HfhubConsole *self, gboolean no_color)
 
 	self->stdout_tty = isatty(STDOUT_FILENO) == 1;
 	self->stderr_tty = isatty(STDERR_FILENO) == 1;
+	self->progress = self->stderr_tty && !hfhub_hf_env_progress_disabled();
 	self->dumb = g_strcmp0(term, "dumb") == 0;
 	self->color_stdout = want_color && self->stdout_tty && !self->dumb;
 	self->color_stderr = want_color && self->stderr_tty && !self->dumb;

@@ -19,6 +19,7 @@ typedef enum {
 typedef struct {
 	gboolean stdout_tty;
 	gboolean stderr_tty;
+	gboolean progress; /* progress bars: on a terminal, without HF_HUB_DISABLE_PROGRESS_BARS */
 	gboolean color_stdout;
 	gboolean color_stderr;
 	gboolean utf8;

@@ -9,7 +9,9 @@
 
 #include "hfhub-hf-env.h"
 
+#include <glib/gi18n.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* non-empty value of an environment variable, or NULL */
@@ -162,4 +164,76 @@ hfhub_hf_env_offline(void)
 	if (value == NULL)
 		value = getenv_nonempty("TRANSFORMERS_OFFLINE");
 	return hfhub_hf_env_is_true(value);
+}
+
+gboolean
+hfhub_hf_env_progress_disabled(void)
+{
+	return hfhub_hf_env_is_true(g_getenv("HF_HUB_DISABLE_PROGRESS_BARS"));
+}
+
+typedef struct {
+	const gchar *name; /* a variable, or a prefix ending in '_' */
+	const gchar *why;  /* N_() */
+} IgnoredVariable;
+
+static const IgnoredVariable ignored_variables[] = {
+	{ "HF_TOKEN",
+	  /* TRANSLATORS: why HF_TOKEN in the shell has no effect */
+	  N_("hfhubd never takes tokens from the shell; it uses the keyring (store the token "
+	     "once with “hfhub auth login”) and its own environment.") },
+	{ "HF_HUB_ENABLE_HF_TRANSFER",
+	  /* TRANSLATORS: why HF_HUB_ENABLE_HF_TRANSFER has no effect */
+	  N_("hfhubd makes and verifies every transfer itself.") },
+	{ "HF_HUB_DISABLE_XET",
+	  /* TRANSLATORS: why the Xet variables have no effect */
+	  N_("hfhub transfers files over HTTP, never through Xet.") },
+	{ "HF_XET_",
+	  /* TRANSLATORS: why the Xet variables have no effect */
+	  N_("hfhub transfers files over HTTP, never through Xet.") },
+	{ "HF_HUB_DOWNLOAD_TIMEOUT",
+	  /* TRANSLATORS: why the timeout variables have no effect */
+	  N_("hfhubd retries a transfer that stopped after download.stall-timeout seconds "
+	     "(set in hfhubd.conf).") },
+	{ "HF_HUB_ETAG_TIMEOUT",
+	  /* TRANSLATORS: why the timeout variables have no effect */
+	  N_("hfhubd retries a transfer that stopped after download.stall-timeout seconds "
+	     "(set in hfhubd.conf).") },
+};
+
+static gint
+compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
+GPtrArray *
+hfhub_hf_env_ignored(void)
+{
+	GPtrArray *notes = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GStrv) environ = g_get_environ();
+
+	qsort(environ, g_strv_length(environ), sizeof(gchar *), compare_strings);
+	for (guint i = 0; i < G_N_ELEMENTS(ignored_variables); i++) {
+		const IgnoredVariable *v = &ignored_variables[i];
+		gboolean prefix = g_str_has_suffix(v->name, "_");
+
+		for (guint j = 0; environ[j] != NULL; j++) {
+			const gchar *eq = strchr(environ[j], '=');
+			g_autofree gchar *name = NULL;
+
+			if (eq == NULL || eq[1] == '\0')
+				continue;
+			name = g_strndup(environ[j], eq - environ[j]);
+			if (prefix ? g_str_has_prefix(name, v->name) : g_str_equal(name, v->name))
+				g_ptr_array_add(
+					notes,
+					/* TRANSLATORS: first %s an environment variable,
+					 * second why it has no effect */
+					g_strdup_printf(
+						_("%s is set but has no effect on hfhub: %s"), name,
+						_(v->why)));
+		}
+	}
+	return notes;
 }

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import secrets
+import subprocess
 import sys
 import time
 
@@ -160,6 +161,51 @@ def test_single_file(t):
     eq(r.rc, 0, f"exit status of a text-mode download (stderr {r.stderr.strip()!r})")
     eq(r.stdout, os.path.join(t.snapshot_dir(rid, commit), "README.md") + "\n",
        "stdout of a text-mode download")
+
+
+def test_hf_variables_without_effect_are_named(t):
+    """huggingface_hub#4219: a variable that is silently ignored makes users
+    think something is broken. hfhub names each one it does not honour, and
+    HF_HUB_DISABLE_PROGRESS_BARS turns the progress bar off on a terminal."""
+    import pty
+    rid = "org/env-notes"
+    seed(t, rid)
+    t.start_daemon()
+    env = {"HF_HUB_ENABLE_HF_TRANSFER": "1", "HF_XET_HIGH_PERFORMANCE": "1",
+           "HF_HUB_DOWNLOAD_TIMEOUT": "60"}
+    r = t.cli("download", rid, "config.json", env=env)
+    expect_succeeded(r)
+    for name in env:
+        check(f"{name} is set but has no effect on hfhub" in r.stderr,
+              f"no word on {name} in stderr: {r.stderr!r}")
+    r = t.cli("download", rid, "config.json")
+    expect_succeeded(r)
+    check("has no effect" not in r.stderr, f"notes without such variables: {r.stderr!r}")
+
+    def stderr_on_a_terminal(extra):
+        """hfhub download with stderr on a pseudo-terminal → what it drew there."""
+        leader, follower = pty.openpty()
+        p = subprocess.Popen([harness.HFHUB_CLI, "download", rid, "--force-download"],
+                             env=t.cli_env(extra), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=follower, cwd=t.tmp)
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the last writer is gone
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        os.close(leader)
+        eq(p.wait(60), 0, "exit status of a download on a terminal")
+        p.stdout.close()
+        return drawn.decode("utf-8", "replace")
+    drawn = stderr_on_a_terminal(None)
+    check("Downloading" in drawn or "files" in drawn, f"no progress on a terminal: {drawn!r}")
+    drawn = stderr_on_a_terminal({"HF_HUB_DISABLE_PROGRESS_BARS": "1"})
+    eq(drawn, "", "stderr on a terminal with HF_HUB_DISABLE_PROGRESS_BARS=1")
 
 
 def test_snapshot_whole(t):
