@@ -640,6 +640,27 @@ def test_fault_500_once(t):
     check_snapshot(t, rid, desc["sha"], expected_files(desc["files"], files))
 
 
+def test_client_errors_are_never_retried(t):
+    """401, 403 and 404 say something about the request, not the moment:
+    asked once, at the Hub's API or at the CDN, and the job fails with a
+    named error."""
+    t.start_daemon()
+    for n, (status, host) in enumerate([(401, "main"), (403, "main"), (404, "main"),
+                                        (401, "cdn"), (403, "cdn"), (404, "cdn")]):
+        rid = f"org/client-error-{n}"
+        seed(t, rid, {"w.safetensors": {"size": MiB, "seed": 40 + n}})
+        path = (REPO_API.format(rid=re.escape(rid)) if host == "main" else "/repos/.*")
+        fid = t.emu.add_fault({"kind": "status", "status": status, "host": host,
+                               "path": path, "match": "regex", "times": "forever"})[0]
+        r = t.download(rid, "w.safetensors")
+        job = harness.require_job(r)
+        eq(job["state"], "failed", f"state after a {status} from {host}")
+        check((job["error"] or {}).get("name", "").startswith(ERR),
+              f"a named error after a {status} from {host}: {job['error']}")
+        eq((t.emu.fault(fid) or {}).get("fired"), 1, f"requests that met the {status} at {host}")
+        t.emu.clear_faults()
+
+
 def test_fault_429_retry_after(t):
     rid = "org/ratelimited"
     files = {"config.json": "{}\n"}
