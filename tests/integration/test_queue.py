@@ -100,6 +100,36 @@ def test_cancel_one_of_two(t):
     eq(incomplete(t, rid), [], ".incomplete files left")
 
 
+def test_pause_one_of_two(t):
+    """Pausing the job that makes a transfer another job waits for hands it
+    over: the other continues from the bytes on disk (one Range request, no
+    byte fetched twice) and finishes; resumed, the paused one finds the file
+    done."""
+    rid = "org/shared-pause"
+    size = 16 * MiB
+    sha = seed_big(t, rid, size, 34)
+    t.start_daemon()
+    a, b = start_two(t, rid, size, stall_s=5)
+    eq(t.cli("jobs", "pause", a).rc, 0, f"hfhub jobs pause {a}")
+    eq(t.job(a)["state"], "paused", "job A after the pause")
+    jb = t.wait_job(b, timeout=60)
+    eq(jb["state"], "succeeded", f"job B (error {jb.get('error')})")
+    eq(t.job(a)["state"], "paused", "job A once B finished")
+    eq(t.cli("jobs", "resume", a).rc, 0, f"hfhub jobs resume {a}")
+    ja = t.wait_job(a, timeout=30)
+    eq(ja["state"], "succeeded", f"job A after the resume (error {ja.get('error')})")
+    eq(harness.sha256_file(ja["result"]["path"]), sha, "sha256 of A's file")
+    stats = harness.cdn_paths(t.emu.counters()).values()
+    eq(cdn_gets(t), 2, "GETs of the file's bytes: A's, then B's from where A stopped")
+    ranges = [rg for st in stats for rg in st.get("ranges", [])]
+    eq(len(ranges), 1, f"Range requests ({ranges})")
+    start = int(ranges[0].split("=")[1].split("-")[0])
+    check(start >= 4 * MiB, f"B continued from byte {start}, A had written 4 MiB or more")
+    served = sum(st["bytes_served"] for st in stats)
+    check(served <= size + MiB, f"bytes served {served} for a file of {size}")
+    eq(incomplete(t, rid), [], ".incomplete files left")
+
+
 def test_ctrl_c_cancels_the_job(t):
     rid = "org/ctrl-c"
     seed_big(t, rid, 16 * MiB, 34)
