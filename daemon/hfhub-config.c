@@ -26,6 +26,7 @@ struct _HfhubConfig {
 	guint64 upload_bandwidth_limit;
 	gchar *window;
 	gboolean unmetered_only;
+	gboolean notifications;
 	gchar *network_metered;
 };
 
@@ -109,6 +110,7 @@ static const KeySpec key_specs[] = {
 	{ "policy", "unmetered-only", KEY_BOOL, OFF(unmetered_only), 0, 0, NULL, TRUE },
 	{ "policy", "network-metered", KEY_STRING, OFF(network_metered), 0, 0, check_metered,
 	  TRUE },
+	{ "desktop", "notifications", KEY_BOOL, OFF(notifications), 0, 0, NULL, TRUE },
 };
 #undef OFF
 
@@ -148,6 +150,7 @@ hfhub_config_init(HfhubConfig *self)
 	self->stall_timeout = 30;
 	self->window = g_strdup("");
 	self->network_metered = g_strdup("auto");
+	self->notifications = TRUE;
 }
 
 static const KeySpec *
@@ -560,6 +563,12 @@ gboolean
 hfhub_config_get_unmetered_only(HfhubConfig *self)
 {
 	return self->unmetered_only;
+}
+
+gboolean
+hfhub_config_get_notifications(HfhubConfig *self)
+{
+	return self->notifications;
 }
 
 const gchar *

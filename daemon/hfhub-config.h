@@ -69,6 +69,9 @@ const gchar *
 hfhub_config_get_window(HfhubConfig *self);
 gboolean
 hfhub_config_get_unmetered_only(HfhubConfig *self);
+/* desktop notifications for jobs nobody watches */
+gboolean
+hfhub_config_get_notifications(HfhubConfig *self);
 /* "auto" (ask the network monitor), "yes" or "no" */
 const gchar *
 hfhub_config_get_network_metered(HfhubConfig *self);

@@ -116,6 +116,37 @@ notify_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_debug("no notification: %s", error->message);
 }
 
+/* what a notification says of a job's end, by kind; FALSE: nothing to say */
+static gboolean
+describe_end(const HfhubJobRecord *rec, gchar **summary, gchar **body)
+{
+	gboolean ok = rec->state == HFHUB_JOB_STATE_SUCCEEDED;
+	const gchar *repo = rec->repo_id;
+
+	if (!ok && rec->state != HFHUB_JOB_STATE_FAILED)
+		return FALSE;
+	if (g_str_equal(rec->kind, "download"))
+		/* TRANSLATORS: a notification; %s is a repository */
+		*summary =
+			g_strdup_printf(ok ? _("Downloaded %s") : _("Could not download %s"), repo);
+	else if (g_str_equal(rec->kind, "upload"))
+		/* TRANSLATORS: a notification; %s is a repository */
+		*summary = g_strdup_printf(ok ? _("Uploaded to %s") : _("Could not upload to %s"),
+					   repo);
+	else if (g_str_equal(rec->kind, "commit"))
+		/* TRANSLATORS: a notification; %s is a repository */
+		*summary = g_strdup_printf(ok ? _("Changed %s") : _("Could not change %s"), repo);
+	else if (g_str_equal(rec->kind, "cache-verify"))
+		*summary = g_strdup(ok ? _("Cache verified") : _("Could not verify the cache"));
+	else if (g_str_equal(rec->kind, "cache-delete"))
+		*summary = g_strdup(ok ? _("Cache cleaned up") : _("Could not clean up the cache"));
+	else
+		return FALSE;
+	*body = ok ? g_strdup_printf(_("Job %" G_GUINT64_FORMAT " finished."), rec->id)
+		   : g_strdup(rec->error_message);
+	return TRUE;
+}
+
 static void
 notify_finished(HfhubDesktop *self, HfhubJob *job)
 {
@@ -132,17 +163,8 @@ notify_finished(HfhubDesktop *self, HfhubJob *job)
 	bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
 	if (bus == NULL)
 		return;
-	if (rec->state == HFHUB_JOB_STATE_SUCCEEDED) {
-		/* TRANSLATORS: a notification; %s is a repository */
-		summary = g_strdup_printf(_("Downloaded %s"), rec->repo_id);
-		body = g_strdup_printf(_("Job %" G_GUINT64_FORMAT " finished."), rec->id);
-	} else if (rec->state == HFHUB_JOB_STATE_FAILED) {
-		/* TRANSLATORS: a notification; %s is a repository */
-		summary = g_strdup_printf(_("Could not download %s"), rec->repo_id);
-		body = g_strdup(rec->error_message);
-	} else {
+	if (!describe_end(rec, &summary, &body))
 		return;
-	}
 	g_variant_builder_add(&hints, "{sv}", "desktop-entry", g_variant_new_string("hfhub"));
 	g_dbus_connection_call(bus, "org.freedesktop.Notifications",
 			       "/org/freedesktop/Notifications", "org.freedesktop.Notifications",
@@ -157,10 +179,11 @@ static void
 job_finished_cb(HfhubJob *job, gpointer user_data)
 {
 	HfhubDesktop *self = HFHUB_DESKTOP(user_data);
-	gboolean detach = FALSE;
 
-	/* the caller of a detached job is gone: the desktop tells the user */
-	if (hfhub_job_lookup_option(job, "detach", "b", &detach) && detach)
+	/* nobody follows a detached job, nor one whose caller went with an
+	 * earlier hfhubd: the desktop tells the user */
+	if (!hfhub_engine_job_is_interactive(self->engine, job) &&
+	    hfhub_config_get_notifications(hfhub_engine_get_config(self->engine)))
 		notify_finished(self, job);
 }
 

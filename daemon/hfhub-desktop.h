@@ -1,6 +1,7 @@
 /* HfhubDesktop: what a session service owes the desktop. While transfers
- * run it holds a logind sleep inhibitor, and when a detached job finishes
- * it sends a notification. Both are silent where no logind or notification
+ * run it holds a logind sleep inhibitor, and when a job nobody follows
+ * (detached, or its caller went with an earlier hfhubd) ends it sends a
+ * notification (desktop.notifications). Both are silent where no logind or notification
  * server exists, and never block the main loop. */
 #pragma once
 

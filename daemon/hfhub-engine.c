@@ -488,8 +488,8 @@ start_job(HfhubEngine *self, HfhubJob *job)
 /* Someone is waiting for it: a caller of this session that did not
  * --detach (an app's request, or hfhub download in a terminal). Background
  * work is the rest: detached jobs, and those of an earlier daemon. */
-static gboolean
-is_interactive(HfhubEngine *self, HfhubJob *job)
+gboolean
+hfhub_engine_job_is_interactive(HfhubEngine *self, HfhubJob *job)
 {
 	const HfhubJobRecord *rec = hfhub_job_get_record(job);
 	gboolean detach = FALSE;
@@ -511,8 +511,8 @@ compare_jobs(HfhubEngine *self, HfhubJob *a, HfhubJob *b)
 
 	if (ra->priority != rb->priority)
 		return ra->priority > rb->priority ? -1 : 1;
-	ia = is_interactive(self, a);
-	ib = is_interactive(self, b);
+	ia = hfhub_engine_job_is_interactive(self, a);
+	ib = hfhub_engine_job_is_interactive(self, b);
 	if (ia != ib)
 		return ia ? -1 : 1;
 	return ra->id < rb->id ? -1 : (ra->id > rb->id ? 1 : 0);
@@ -547,14 +547,14 @@ make_room_for_interactive(HfhubEngine *self, GPtrArray *queued, guint max)
 		HfhubJob *candidate = g_ptr_array_index(queued, i);
 		RunData *victim = NULL;
 
-		if (!is_interactive(self, candidate))
+		if (!hfhub_engine_job_is_interactive(self, candidate))
 			continue;
 		if (++waiting <= yielding)
 			continue;
 		g_hash_table_iter_init(&iter, self->running);
 		while (g_hash_table_iter_next(&iter, &key, &value)) {
 			RunData *run = value;
-			if (run->stop != STOP_NONE || is_interactive(self, key) ||
+			if (run->stop != STOP_NONE || hfhub_engine_job_is_interactive(self, key) ||
 			    compare_jobs(self, key, candidate) < 0)
 				continue;
 			if (victim == NULL || compare_jobs(self, key, victim->job) > 0)

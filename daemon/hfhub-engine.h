@@ -109,6 +109,11 @@ hfhub_engine_set_owner_session(HfhubEngine *self, const gchar *session);
 const gchar *
 hfhub_engine_get_owner_session(HfhubEngine *self);
 
+/* Someone waits for it: a caller of this session that did not --detach.
+ * The others (detached, or of an earlier daemon) are background work. */
+gboolean
+hfhub_engine_job_is_interactive(HfhubEngine *self, HfhubJob *job);
+
 /* Validates, writes the row (committed before this returns), emits
  * "job-added" and lets the scheduler start it. @options may be NULL. */
 HfhubJob *

@@ -136,5 +136,30 @@ def test_notification_when_detached_job_finishes(t, m):
     check(f"Downloaded {rid}" in out, f"the notification's summary: {out.strip()[:400]}")
 
 
+@with_mocks
+def test_notifications_follow_the_setting_and_the_kind(t, m):
+    """desktop.notifications=false sends none; set to true at runtime, the
+    next detached job's end is told, in words that fit its kind (an
+    upload is not "Downloaded")."""
+    rid = "alice/notify-kinds"
+    t.emu.seed({"id": rid, "files": {"config.json": "{}\n"}})
+    t.write_config({"desktop": {"notifications": "false"}})
+    t.start_daemon(env={"DBUS_SYSTEM_BUS_ADDRESS": m.system}, token=harness.ALICE_TOKEN)
+    job = harness.require_job(t.cli("download", rid, "--detach"))
+    eq(t.wait_job(job["id"], timeout=30)["state"], "succeeded", "the first detached download")
+    r = t.cli("daemon", "config", "set", "desktop.notifications", "true")
+    eq(r.rc, 0, f"daemon config set desktop.notifications true: {r.stdout} {r.stderr}")
+    local = os.path.join(t.tmp, "notes.txt")
+    with open(local, "w") as f:
+        f.write("hello\n")
+    job = harness.require_job(t.cli("upload", rid, local, "--detach"))
+    eq(t.wait_job(job["id"], timeout=30)["state"], "succeeded", "the detached upload")
+    out = wait_for(lambda: (lambda o: o if "Notify" in o else None)(m.notifications()), 10,
+                   "a notification")
+    check(f"Uploaded to {rid}" in out, f"the upload's notification: {out.strip()[:400]}")
+    # the calls are in order: had the first job been told, it would be there
+    eq(out.count("'Notify'"), 1, f"notifications sent: {out.strip()[:600]}")
+
+
 if __name__ == "__main__":
     harness.main(globals(), emulator=True)
