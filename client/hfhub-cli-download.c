@@ -228,26 +228,6 @@ report_job(HfhubCli *cli, DownloadArgs *args, HfhubDBusJob *job, gboolean interr
 	return exit_code;
 }
 
-static gint
-report_detached(HfhubCli *cli, HfhubDBusJob *job)
-{
-	g_autofree gchar *id = hfhub_format_job_id(job);
-
-	if (cli->json) {
-		g_autoptr(JsonNode) node = hfhub_json_job(job);
-		hfhub_json_print(node);
-		return HFHUB_EXIT_OK;
-	}
-	hfhub_console_print_line(id);
-	if (cli->console.stderr_tty) {
-		/* TRANSLATORS: %s is a job ID, in commands to type */
-		g_autofree gchar *hint = g_strdup_printf(
-			_("Queued as job %s: follow it with “hfhub jobs wait %s”."), id, id);
-		g_printerr("%s\n", hint);
-	}
-	return HFHUB_EXIT_OK;
-}
-
 static gboolean
 validate_args(HfhubCli *cli, DownloadArgs *args, gint *exit_code)
 {
@@ -391,7 +371,7 @@ hfhub_cli_cmd_download(HfhubCli *cli, gint argc, gchar **argv)
 	if (job == NULL)
 		return hfhub_cli_fail(cli, error);
 	if (args.detach)
-		return report_detached(cli, job);
+		return hfhub_cli_report_detached(cli, job);
 
 	if (!cli->json && !args.quiet && cli->console.progress)
 		progress = hfhub_progress_new(STDERR_FILENO, cli->console.utf8,

@@ -106,26 +106,6 @@ build_upload_options(UploadArgs *args)
 	return g_variant_dict_end(options);
 }
 
-static gint
-report_detached(HfhubCli *cli, HfhubDBusJob *job)
-{
-	g_autofree gchar *id = hfhub_format_job_id(job);
-
-	if (cli->json) {
-		g_autoptr(JsonNode) node = hfhub_json_job(job);
-		hfhub_json_print(node);
-		return HFHUB_EXIT_OK;
-	}
-	hfhub_console_print_line(id);
-	if (cli->console.stderr_tty) {
-		/* TRANSLATORS: %s is a job ID, in commands to type */
-		g_autofree gchar *hint = g_strdup_printf(
-			_("Queued as job %s: follow it with “hfhub jobs wait %s”."), id, id);
-		g_printerr("%s\n", hint);
-	}
-	return HFHUB_EXIT_OK;
-}
-
 /* the URL to show: the pull request's, else the commit's */
 static void
 print_result(HfhubCli *cli, HfhubDBusJob *job)
@@ -204,7 +184,7 @@ follow_job(HfhubCli *cli, UploadArgs *args, const gchar *job_path)
 	if (job == NULL)
 		return hfhub_cli_fail(cli, error);
 	if (args->detach)
-		return report_detached(cli, job);
+		return hfhub_cli_report_detached(cli, job);
 	if (!cli->json && !args->quiet && cli->console.progress)
 		progress = hfhub_progress_new(STDERR_FILENO, cli->console.utf8,
 					      cli->console.color_stderr, cli->console.dumb);

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "hfhub-cli-format.h"
 #include "hfhub-cli-json.h"
 #include "hfhub-connect.h"
 #include "hfhub-enums.h"
@@ -367,4 +368,24 @@ hfhub_cli_note_ignored_env(HfhubCli *cli)
 
 	for (guint i = 0; i < notes->len; i++)
 		hfhub_console_print_warning(&cli->console, g_ptr_array_index(notes, i));
+}
+
+gint
+hfhub_cli_report_detached(HfhubCli *cli, HfhubDBusJob *job)
+{
+	g_autofree gchar *id = hfhub_format_job_id(job);
+
+	if (cli->json) {
+		g_autoptr(JsonNode) node = hfhub_json_job(job);
+		hfhub_json_print(node);
+		return HFHUB_EXIT_OK;
+	}
+	hfhub_console_print_line(id);
+	if (cli->console.stderr_tty) {
+		/* TRANSLATORS: %s is a job ID, in commands to type */
+		g_autofree gchar *hint = g_strdup_printf(
+			_("Queued as job %s: follow it with “hfhub jobs wait %s”."), id, id);
+		g_printerr("%s\n", hint);
+	}
+	return HFHUB_EXIT_OK;
 }

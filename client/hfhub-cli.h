@@ -58,6 +58,10 @@ gint
 hfhub_cli_usage_error(HfhubCli *cli, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
 gint
 hfhub_cli_fail(HfhubCli *cli, const GError *error);
+/* a job queued with --detach: its ID (and, on a terminal, how to follow
+ * it), or the job as JSON */
+gint
+hfhub_cli_report_detached(HfhubCli *cli, HfhubDBusJob *job);
 /* a warning for each Hugging Face variable set here that has no effect */
 void
 hfhub_cli_note_ignored_env(HfhubCli *cli);
