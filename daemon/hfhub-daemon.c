@@ -18,7 +18,10 @@
 #include "hfhub-repos-exported.h"
 #include "hfhub-names.h"
 
-/* one per connection we serve: the session bus, or each peer */
+/* One per connection we serve: the session bus, or each peer. Each has its
+ * own object manager and its own job skeletons: GDBusObjectManagerServer
+ * unexports a skeleton from every connection when it lets go of one, so
+ * skeletons cannot be shared between managers. */
 typedef struct {
 	GDBusConnection *connection;
 	GDBusObjectManagerServer *objects;
@@ -33,8 +36,7 @@ struct _HfhubDaemon {
 	HfhubCacheExported *cache;
 	HfhubAuthExported *auth; /* NULL without identities (tests) */
 	HfhubReposExported *repos;
-	GHashTable *job_objects; /* id (guint64*) → HfhubDBusObjectSkeleton */
-	GPtrArray *exports;	 /* Export* */
+	GPtrArray *exports; /* Export* */
 	guint owner_id;
 	gboolean name_acquired;
 	GDBusServer *server;
@@ -231,21 +233,30 @@ connection_closed_cb(GDBusConnection *connection, gboolean remote_peer_vanished,
 	update_idle(self);
 }
 
+static void
+export_job_on(Export *exp, HfhubEngine *engine, HfhubJob *job)
+{
+	g_autofree gchar *path = hfhub_job_exported_path_for_id(hfhub_job_get_id(job));
+	g_autoptr(HfhubDBusObjectSkeleton) object = hfhub_dbus_object_skeleton_new(path);
+	g_autoptr(HfhubJobExported) exported = hfhub_job_exported_new(engine, job);
+
+	hfhub_dbus_object_skeleton_set_job(object, HFHUB_DBUS_JOB(exported));
+	g_dbus_object_manager_server_export(exp->objects, G_DBUS_OBJECT_SKELETON(object));
+}
+
 void
 hfhub_daemon_export(HfhubDaemon *self, GDBusConnection *connection)
 {
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) jobs = hfhub_engine_list_jobs(self->engine);
 	Export *exp = g_new0(Export, 1);
-	GHashTableIter iter;
-	gpointer value;
 
 	exp->connection = g_object_ref(connection);
 	if (self->server != NULL)
 		hfhub_caller_name_peer(connection, ++self->peers);
 	exp->objects = g_dbus_object_manager_server_new(HFHUB_DBUS_PATH);
-	g_hash_table_iter_init(&iter, self->job_objects);
-	while (g_hash_table_iter_next(&iter, NULL, &value))
-		g_dbus_object_manager_server_export(exp->objects, value);
+	for (guint i = 0; i < jobs->len; i++)
+		export_job_on(exp, self->engine, g_ptr_array_index(jobs, i));
 	g_dbus_object_manager_server_set_connection(exp->objects, connection);
 	exp->filter_id = g_dbus_connection_add_filter(connection, note_call_filter, self, NULL);
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->manager), connection,
@@ -273,19 +284,8 @@ hfhub_daemon_export(HfhubDaemon *self, GDBusConnection *connection)
 static void
 export_job(HfhubDaemon *self, HfhubJob *job)
 {
-	guint64 id = hfhub_job_get_id(job);
-	g_autofree gchar *path = hfhub_job_exported_path_for_id(id);
-	g_autoptr(HfhubDBusObjectSkeleton) object = hfhub_dbus_object_skeleton_new(path);
-	g_autoptr(HfhubJobExported) exported = hfhub_job_exported_new(self->engine, job);
-	guint64 *key = g_new(guint64, 1);
-
-	hfhub_dbus_object_skeleton_set_job(object, HFHUB_DBUS_JOB(exported));
-	*key = id;
-	g_hash_table_insert(self->job_objects, key, g_object_ref(object));
-	for (guint i = 0; i < self->exports->len; i++) {
-		Export *exp = g_ptr_array_index(self->exports, i);
-		g_dbus_object_manager_server_export(exp->objects, G_DBUS_OBJECT_SKELETON(object));
-	}
+	for (guint i = 0; i < self->exports->len; i++)
+		export_job_on(g_ptr_array_index(self->exports, i), self->engine, job);
 }
 
 static void
@@ -312,7 +312,6 @@ job_removed_cb(HfhubEngine *engine, HfhubJob *job, gpointer user_data)
 		Export *exp = g_ptr_array_index(self->exports, i);
 		g_dbus_object_manager_server_unexport(exp->objects, path);
 	}
-	g_hash_table_remove(self->job_objects, &id);
 	hfhub_dbus_manager_emit_job_removed(HFHUB_DBUS_MANAGER(self->manager), path);
 }
 
@@ -504,7 +503,6 @@ hfhub_daemon_dispose(GObject *object)
 	g_clear_pointer(&self->owner_watches, g_hash_table_unref);
 	g_clear_pointer(&self->exports, g_ptr_array_unref);
 	g_clear_object(&self->bus);
-	g_clear_pointer(&self->job_objects, g_hash_table_unref);
 	g_clear_object(&self->manager);
 	g_clear_object(&self->cache);
 	g_clear_object(&self->repos);
@@ -527,8 +525,6 @@ hfhub_daemon_class_init(HfhubDaemonClass *klass)
 static void
 hfhub_daemon_init(HfhubDaemon *self)
 {
-	self->job_objects =
-		g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_object_unref);
 	self->exports = g_ptr_array_new_with_free_func((GDestroyNotify)export_free);
 	self->owner_watches = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, unwatch);
 	self->cancellable = g_cancellable_new();
@@ -538,7 +534,6 @@ HfhubDaemon *
 hfhub_daemon_new(HfhubEngine *engine)
 {
 	HfhubDaemon *self = g_object_new(HFHUB_TYPE_DAEMON, NULL);
-	g_autoptr(GPtrArray) jobs = hfhub_engine_list_jobs(engine);
 
 	self->engine = g_object_ref(engine);
 	self->manager = hfhub_manager_new(engine);
@@ -546,8 +541,6 @@ hfhub_daemon_new(HfhubEngine *engine)
 	self->repos = hfhub_repos_exported_new(engine);
 	if (hfhub_engine_get_identities(engine) != NULL)
 		self->auth = hfhub_auth_exported_new(hfhub_engine_get_identities(engine));
-	for (guint i = 0; i < jobs->len; i++)
-		export_job(self, g_ptr_array_index(jobs, i));
 	g_signal_connect(engine, "job-added", G_CALLBACK(job_added_cb), self);
 	g_signal_connect(engine, "job-removed", G_CALLBACK(job_removed_cb), self);
 	g_signal_connect(engine, "status-changed", G_CALLBACK(status_changed_cb), self);

@@ -156,6 +156,10 @@ def test_peer_names_of_an_earlier_daemon_own_nothing(t):
                     "download": {"bandwidth-limit": 2_000_000}})
     env = {"DBUS_SESSION_BUS_ADDRESS": None, "HFHUB_NO_AUTOSTART": None}
     cli_env = t.cli_env(env, bus=False)
+    # one client starts the daemon first: two starting it at once is fine
+    # (one of the two daemons gives way) but would blur the count below
+    r = t.cli("daemon", "status", env=env, bus=False, timeout=30)
+    eq(r.rc, 0, f"daemon status (autostart): {r.stdout.strip()} {r.stderr.strip()}")
     attached = subprocess.Popen([harness.HFHUB_CLI, "download", rid, "big.safetensors"],
                                 env=cli_env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, cwd=t.tmp)
@@ -222,6 +226,56 @@ def test_interactive_job_goes_before_background_work(t):
     stats = [st for p, st in harness.cdn_paths(t.emu.counters()).items() if big_sha in p]
     eq(sum(harness.gets(st) for st in stats), 2, "GETs of the background file")
     eq(sum(len(st["ranges"]) for st in stats), 1, "Range requests of the background file")
+
+
+# A client on hfhubd's private socket that keeps its connection and reads a
+# job's State each time it is told to.
+PEER_READER = r"""
+import sys, dbus
+conn = dbus.connection.Connection(sys.argv[1])
+job = conn.get_object(None, sys.argv[2])
+for line in sys.stdin:
+    try:
+        print(job.Get("io.github.hfhub.Hub1.Job", "State",
+                      dbus_interface="org.freedesktop.DBus.Properties"), flush=True)
+    except dbus.DBusException as e:
+        print(e.get_dbus_name(), flush=True)
+"""
+
+
+def test_a_peer_leaving_hides_nothing_from_the_others(t):
+    """On the private socket every client has its own connection; one of
+    them closing must leave the jobs exported to the others."""
+    if not have_python_dbus():
+        raise harness.Failure("python3-dbus is not installed (tools/install-deps.sh installs it)")
+    env = {"DBUS_SESSION_BUS_ADDRESS": None, "HFHUB_NO_AUTOSTART": None}
+    later = time.strftime("%H:%M", time.localtime(time.time() + 7200))
+    try:
+        r = t.cli("download", "org/peer-visible", "--detach", "--at", later, env=env,
+                  bus=False, timeout=30)
+    finally:
+        for pid in t.find_our_daemons():
+            t.adopt_pid(pid)
+    job = harness.require_job(r)
+    sock = os.path.join(t.runtime, "hfhub", "hfhubd.sock")
+    reader = subprocess.Popen([DEBIAN_PYTHON, "-c", PEER_READER, f"unix:path={sock}",
+                               job["path"]], env=t.cli_env(env, bus=False),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        def read_state():
+            reader.stdin.write("\n")
+            reader.stdin.flush()
+            return reader.stdout.readline().strip()
+        eq(read_state(), "queued", "State read by a peer")
+        for _ in range(3):  # other clients come and go
+            eq(t.cli("jobs", "ls", env=env, bus=False, timeout=30).rc, 0, "jobs ls")
+        eq(read_state(), "queued", "State read by the same peer after others left")
+    finally:
+        reader.stdin.close()
+        reader.wait(10)
+    with open(os.path.join(t.xdg_state, "hfhub", "hfhubd.log"), errors="replace") as f:
+        complaints = [line for line in f if " critical: " in line or " warning: " in line]
+    eq(complaints, [], "GLib warnings and criticals in hfhubd's log")
 
 
 if __name__ == "__main__":
