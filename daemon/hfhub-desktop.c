@@ -116,6 +116,17 @@ notify_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_debug("no notification: %s", error->message);
 }
 
+/* a freedesktop icon name for a job of @kind */
+static const gchar *
+icon_for(const gchar *kind)
+{
+	if (g_str_equal(kind, "upload") || g_str_equal(kind, "commit"))
+		return "document-send";
+	if (g_str_has_prefix(kind, "cache-"))
+		return "drive-harddisk";
+	return "folder-download";
+}
+
 /* what a notification says of a job's end, by kind; FALSE: nothing to say */
 static gboolean
 describe_end(const HfhubJobRecord *rec, gchar **summary, gchar **body)
@@ -169,7 +180,7 @@ notify_finished(HfhubDesktop *self, HfhubJob *job)
 	g_dbus_connection_call(bus, "org.freedesktop.Notifications",
 			       "/org/freedesktop/Notifications", "org.freedesktop.Notifications",
 			       "Notify",
-			       g_variant_new("(susssasa{sv}i)", "hfhub", 0, "folder-download",
+			       g_variant_new("(susssasa{sv}i)", "hfhub", 0, icon_for(rec->kind),
 					     summary, body, NULL, &hints, -1),
 			       G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
 			       notify_cb, NULL);

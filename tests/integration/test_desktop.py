@@ -157,6 +157,7 @@ def test_notifications_follow_the_setting_and_the_kind(t, m):
     out = wait_for(lambda: (lambda o: o if "Notify" in o else None)(m.notifications()), 10,
                    "a notification")
     check(f"Uploaded to {rid}" in out, f"the upload's notification: {out.strip()[:400]}")
+    check("'document-send'" in out, f"the upload's icon: {out.strip()[:400]}")
     # the calls are in order: had the first job been told, it would be there
     eq(out.count("'Notify'"), 1, f"notifications sent: {out.strip()[:600]}")
 
