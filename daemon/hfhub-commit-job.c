@@ -377,10 +377,7 @@ commit_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 	hfhub_repo_type_from_string(rec->repo_type, &cj->type);
 	cj->repo_id = g_strdup(rec->repo_id);
 	cj->revision = g_strdup(rec->revision);
-	cj->endpoint = hfhub_job_dup_option_string(
-		job, "endpoint", hfhub_config_get_endpoint(hfhub_engine_get_config(engine)));
-	while (g_str_has_suffix(cj->endpoint, "/"))
-		cj->endpoint[strlen(cj->endpoint) - 1] = '\0';
+	cj->endpoint = hfhub_engine_dup_job_endpoint(engine, job);
 	identity = rec->identity != NULL && *rec->identity != '\0'
 			   ? g_strdup(rec->identity)
 			   : hfhub_job_dup_option_string(job, "identity", NULL);

@@ -17,6 +17,7 @@
 #include "hfhub-hash.h"
 #include "hfhub-http.h"
 #include "hfhub-hub-api.h"
+#include "hfhub-job-run.h"
 #include "hfhub-local-dir.h"
 #include "hfhub-repo-path.h"
 
@@ -28,7 +29,6 @@
 /* below this, hashing inline costs less than a thread */
 #define PIPE_MIN_SIZE	     (8 * 1024 * 1024)
 #define MAX_STALLED_ATTEMPTS 5
-#define PROGRESS_INTERVAL_MS 100
 
 static const HfhubOptionSpec download_options[] = {
 	{ "files", "as" },	 { "include", "as" },	 { "exclude", "as" }, { "cache-dir", "s" },
@@ -884,38 +884,15 @@ run_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cance
 
 /* ---- main-thread side */
 
-typedef struct {
-	Download *dl;
-	guint progress_source;
-} RunState;
-
 static void
-publish_progress(Download *dl)
+publish_progress(gpointer data)
 {
+	Download *dl = data;
 	gssize done = (gssize)g_atomic_pointer_get(&dl->bytes_done);
 
 	hfhub_job_set_progress(dl->job, (guint64)MAX(done, 0), (guint64)dl->bytes_total,
 			       (guint)g_atomic_int_get(&dl->files_done),
 			       (guint)g_atomic_int_get(&dl->files_total));
-}
-
-static gboolean
-progress_cb(gpointer user_data)
-{
-	publish_progress(user_data);
-	return G_SOURCE_CONTINUE;
-}
-
-static void
-abort_on_cancel_cb(GCancellable *cancellable, gpointer user_data)
-{
-	g_cancellable_cancel(G_CANCELLABLE(user_data));
-}
-
-static void
-remove_source(gpointer id)
-{
-	g_source_remove(GPOINTER_TO_UINT(id));
 }
 
 static void
@@ -939,16 +916,11 @@ download_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable
 	dl->throttle = hfhub_engine_get_download_throttle(engine);
 	dl->http = g_object_ref(hfhub_engine_get_http(engine));
 	dl->cancellable = g_object_ref(cancellable);
-	dl->abort = g_cancellable_new();
-	dl->abort_link = g_cancellable_connect(cancellable, G_CALLBACK(abort_on_cancel_cb),
-					       g_object_ref(dl->abort), g_object_unref);
+	dl->abort = hfhub_job_run_abort_new(cancellable, &dl->abort_link);
 	hfhub_repo_type_from_string(rec->repo_type, &dl->type);
 	dl->repo_id = g_strdup(rec->repo_id);
 	dl->revision = g_strdup(rec->revision);
-	dl->endpoint =
-		hfhub_job_dup_option_string(job, "endpoint", hfhub_config_get_endpoint(config));
-	while (g_str_has_suffix(dl->endpoint, "/"))
-		dl->endpoint[strlen(dl->endpoint) - 1] = '\0';
+	dl->endpoint = hfhub_engine_dup_job_endpoint(engine, job);
 	/* the job's identity, else HF_TOKEN, else the endpoint's default; the
 	 * lookup reads an in-memory cache, it never blocks */
 	hfhub_job_lookup_option(job, "identity", "&s", &identity);
@@ -974,10 +946,7 @@ download_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable
 
 	g_task_set_source_tag(task, download_run_async);
 	g_task_set_task_data(task, dl, (GDestroyNotify)download_free);
-	g_object_set_data_full(
-		G_OBJECT(task), "progress-source",
-		GUINT_TO_POINTER(g_timeout_add(PROGRESS_INTERVAL_MS, progress_cb, dl)),
-		remove_source);
+	hfhub_job_run_publish_progress(task, publish_progress, dl);
 	if (token_error != NULL) {
 		g_task_return_error(task, g_steal_pointer(&token_error));
 		return;
@@ -991,7 +960,7 @@ download_run_finish(HfhubJob *job, GAsyncResult *res, GError **error)
 	Download *dl = g_task_get_task_data(G_TASK(res));
 
 	publish_progress(dl);
-	g_object_set_data(G_OBJECT(res), "progress-source", NULL);
+	hfhub_job_run_stop_progress(G_TASK(res));
 	return g_task_propagate_pointer(G_TASK(res), error);
 }
 

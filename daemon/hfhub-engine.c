@@ -1008,6 +1008,17 @@ hfhub_engine_set_job_priority(HfhubEngine *self, HfhubJob *job, gint priority, G
 	return TRUE;
 }
 
+gchar *
+hfhub_engine_dup_job_endpoint(HfhubEngine *self, HfhubJob *job)
+{
+	gchar *endpoint = hfhub_job_dup_option_string(job, "endpoint",
+						      hfhub_config_get_endpoint(self->config));
+
+	while (g_str_has_suffix(endpoint, "/"))
+		endpoint[strlen(endpoint) - 1] = '\0';
+	return endpoint;
+}
+
 gboolean
 hfhub_engine_set_job_caller(HfhubEngine *self, HfhubJob *job, const gchar *app_id,
 			    const gchar *executable, GError **error)

@@ -139,6 +139,10 @@ gboolean
 hfhub_engine_pause_job(HfhubEngine *self, HfhubJob *job, GError **error);
 gboolean
 hfhub_engine_resume_job(HfhubEngine *self, HfhubJob *job, GError **error);
+/* the Hub the job talks to: its "endpoint" option, else the configured
+ * one; never with a trailing slash */
+gchar *
+hfhub_engine_dup_job_endpoint(HfhubEngine *self, HfhubJob *job);
 /* records what is known of the job's caller (NULL: unknown) */
 gboolean
 hfhub_engine_set_job_caller(HfhubEngine *self, HfhubJob *job, const gchar *app_id,

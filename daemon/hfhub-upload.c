@@ -23,11 +23,11 @@
 
 #include "hfhub-error.h"
 #include "hfhub-filter.h"
+#include "hfhub-job-run.h"
 #include "hfhub-repo-path.h"
 #include "hfhub-secrets.h"
 #include "hfhub-upload-private.h"
 
-#define PROGRESS_INTERVAL_MS 100
 /* rows written per main-loop turn: the loop stays responsive */
 #define ROWS_PER_TURN 500
 #define META_PATH     ""
@@ -539,8 +539,9 @@ run_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cance
 /* ---- main-thread side */
 
 static void
-publish_progress(Upload *up)
+publish_progress(gpointer data)
 {
+	Upload *up = data;
 	gssize done = (gssize)g_atomic_pointer_get(&up->bytes_done);
 
 	hfhub_job_set_progress(up->job, (guint64)MAX(done, 0), (guint64)MAX(up->bytes_total, 0),
@@ -548,30 +549,10 @@ publish_progress(Upload *up)
 			       (guint)g_atomic_int_get(&up->files_total));
 }
 
-static gboolean
-progress_cb(gpointer user_data)
-{
-	publish_progress(user_data);
-	return G_SOURCE_CONTINUE;
-}
-
-static void
-abort_on_cancel_cb(GCancellable *cancellable, gpointer user_data)
-{
-	g_cancellable_cancel(G_CANCELLABLE(user_data));
-}
-
-static void
-remove_source(gpointer id)
-{
-	g_source_remove(GPOINTER_TO_UINT(id));
-}
-
 static void
 upload_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 		 GAsyncReadyCallback callback, gpointer user_data)
 {
-	HfhubConfig *config = hfhub_engine_get_config(engine);
 	const HfhubJobRecord *rec = hfhub_job_get_record(job);
 	g_autoptr(GTask) task = g_task_new(job, cancellable, callback, user_data);
 	g_autoptr(Upload) up = g_new0(Upload, 1);
@@ -591,16 +572,11 @@ upload_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 	up->http = g_object_ref(hfhub_engine_get_http(engine));
 	up->throttle = hfhub_engine_get_upload_throttle(engine);
 	up->cancellable = g_object_ref(cancellable);
-	up->abort = g_cancellable_new();
-	up->abort_link = g_cancellable_connect(cancellable, G_CALLBACK(abort_on_cancel_cb),
-					       g_object_ref(up->abort), g_object_unref);
+	up->abort = hfhub_job_run_abort_new(cancellable, &up->abort_link);
 	hfhub_repo_type_from_string(rec->repo_type, &up->type);
 	up->repo_id = g_strdup(rec->repo_id);
 	up->revision = g_strdup(rec->revision);
-	up->endpoint =
-		hfhub_job_dup_option_string(job, "endpoint", hfhub_config_get_endpoint(config));
-	while (g_str_has_suffix(up->endpoint, "/"))
-		up->endpoint[strlen(up->endpoint) - 1] = '\0';
+	up->endpoint = hfhub_engine_dup_job_endpoint(engine, job);
 	/* the identity recorded when the job was made, so that a restart
 	 * uploads as the same user */
 	identity = rec->identity != NULL && *rec->identity != '\0'
@@ -632,10 +608,7 @@ upload_run_async(HfhubEngine *engine, HfhubJob *job, GCancellable *cancellable,
 	up->keep_budget = UPLOAD_KEEP_BUDGET;
 	up->stage = g_strdup("");
 
-	g_object_set_data_full(
-		G_OBJECT(task), "progress-source",
-		GUINT_TO_POINTER(g_timeout_add(PROGRESS_INTERVAL_MS, progress_cb, up)),
-		remove_source);
+	hfhub_job_run_publish_progress(task, publish_progress, up);
 	g_task_set_task_data(task, g_steal_pointer(&up), (GDestroyNotify)upload_free);
 	g_task_run_in_thread(task, run_thread);
 }
@@ -647,7 +620,7 @@ upload_run_finish(HfhubJob *job, GAsyncResult *res, GError **error)
 
 	if (up != NULL)
 		publish_progress(up);
-	g_object_set_data(G_OBJECT(res), "progress-source", NULL);
+	hfhub_job_run_stop_progress(G_TASK(res));
 	return g_task_propagate_pointer(G_TASK(res), error);
 }
 
