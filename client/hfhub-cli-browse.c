@@ -61,29 +61,6 @@ hfhub_cli_repos_options(const gchar *identity)
 }
 
 gboolean
-hfhub_cli_parse_repo_type(HfhubCli *cli, const gchar *arg, const gchar **nick, gint *exit_code)
-{
-	static const gchar *const types[] = { "model", "dataset", "space" };
-
-	if (arg == NULL || *arg == '\0') {
-		*nick = "model";
-		return TRUE;
-	}
-	for (guint i = 0; i < G_N_ELEMENTS(types); i++) {
-		g_autofree gchar *plural = g_strconcat(types[i], "s", NULL);
-		if (g_str_equal(arg, types[i]) || g_str_equal(arg, plural)) {
-			*nick = types[i];
-			return TRUE;
-		}
-	}
-	*exit_code = hfhub_cli_usage_error(
-		cli,
-		/* TRANSLATORS: %s is what the user typed; keep model, dataset and space */
-		_("Unknown repository type “%s”: use model, dataset or space."), arg);
-	return FALSE;
-}
-
-gboolean
 hfhub_cli_parse_list_format(HfhubCli *cli, const gchar *arg, HfhubListFormat *format,
 			    gint *exit_code)
 {

@@ -583,16 +583,13 @@ hfhub_cli_cmd_cache_verify(HfhubCli *cli, gint argc, gchar **argv)
 	GVariant *result;
 	guint32 corrupted, unreadable, removed;
 	gint exit_code;
-	HfhubRepoType type;
+	const gchar *nick = NULL;
 
 	if (!hfhub_cli_parse_options(cli, context, &argc, &argv, &exit_code))
 		return exit_code;
-	if (args.repo_type != NULL && !hfhub_repo_type_from_string(args.repo_type, &type))
-		return hfhub_cli_usage_error(
-			cli,
-			/* TRANSLATORS: %s is what the user typed; do not translate the types */
-			_("Unknown repository type “%s”: use model, dataset or space."),
-			args.repo_type);
+	if (args.repo_type != NULL &&
+	    !hfhub_cli_parse_repo_type(cli, args.repo_type, &nick, &exit_code))
+		return exit_code;
 	for (gint i = 1; i < argc; i++)
 		g_ptr_array_add(targets, verify_target(argv[i], args.repo_type));
 	g_ptr_array_add(targets, NULL);

@@ -231,19 +231,13 @@ report_job(HfhubCli *cli, DownloadArgs *args, HfhubDBusJob *job, gboolean interr
 static gboolean
 validate_args(HfhubCli *cli, DownloadArgs *args, gint *exit_code)
 {
-	HfhubRepoType type;
+	const gchar *nick = NULL;
 
-	if (args->repo_type != NULL && !hfhub_repo_type_from_string(args->repo_type, &type)) {
-		*exit_code = hfhub_cli_usage_error(
-			cli,
-			/* TRANSLATORS: %s is what the user typed; do not translate the types */
-			_("Unknown repository type “%s”: use model, dataset or space."),
-			args->repo_type);
-		return FALSE;
-	}
 	if (args->repo_type != NULL) {
+		if (!hfhub_cli_parse_repo_type(cli, args->repo_type, &nick, exit_code))
+			return FALSE;
 		g_free(args->repo_type);
-		args->repo_type = g_strdup(hfhub_repo_type_to_string(type));
+		args->repo_type = g_strdup(nick);
 	}
 	if (args->max_workers != MAX_WORKERS_UNSET && args->max_workers < 1) {
 		*exit_code = hfhub_cli_usage_error(cli, "%s",

@@ -71,8 +71,6 @@ hfhub_cli_repos_connect(HfhubCli *cli, GError **error);
 GVariantDict *
 hfhub_cli_repos_options(const gchar *identity);
 gboolean
-hfhub_cli_parse_repo_type(HfhubCli *cli, const gchar *arg, const gchar **nick, gint *exit_code);
-gboolean
 hfhub_cli_parse_list_format(HfhubCli *cli, const gchar *arg, HfhubListFormat *format,
 			    gint *exit_code);
 /* like hfhub_cli_fail(), but a request the daemon refused before asking the

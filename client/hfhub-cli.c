@@ -389,3 +389,19 @@ hfhub_cli_report_detached(HfhubCli *cli, HfhubDBusJob *job)
 	}
 	return HFHUB_EXIT_OK;
 }
+
+gboolean
+hfhub_cli_parse_repo_type(HfhubCli *cli, const gchar *arg, const gchar **nick, gint *exit_code)
+{
+	HfhubRepoType type;
+
+	if (!hfhub_repo_type_from_string(arg, &type)) {
+		*exit_code = hfhub_cli_usage_error(
+			cli,
+			/* TRANSLATORS: %s is what the user typed; keep model, dataset and space */
+			_("Unknown repository type “%s”: use model, dataset or space."), arg);
+		return FALSE;
+	}
+	*nick = hfhub_repo_type_to_string(type);
+	return TRUE;
+}

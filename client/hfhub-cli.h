@@ -58,6 +58,10 @@ gint
 hfhub_cli_usage_error(HfhubCli *cli, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
 gint
 hfhub_cli_fail(HfhubCli *cli, const GError *error);
+/* --repo-type: model (also when empty), dataset or space, or their plurals
+ * → the nick; anything else is a usage error */
+gboolean
+hfhub_cli_parse_repo_type(HfhubCli *cli, const gchar *arg, const gchar **nick, gint *exit_code);
 /* a job queued with --detach: its ID (and, on a terminal, how to follow
  * it), or the job as JSON */
 gint
