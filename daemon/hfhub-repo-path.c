@@ -114,6 +114,24 @@ is_git_ref_forbidden_char(guchar c)
 	return is_ascii_control(c) || strchr(" ~^:?*[\\", c) != NULL;
 }
 
+/* the first problem @check finds in a '/'-separated segment of @path */
+typedef const gchar *(*SegmentCheck)(const gchar *seg, gsize len);
+
+static const gchar *
+each_segment_problem(const gchar *path, SegmentCheck check)
+{
+	const gchar *seg = path;
+
+	while (TRUE) {
+		const gchar *end = strchr(seg, '/');
+		const gchar *problem = check(seg, end != NULL ? (gsize)(end - seg) : strlen(seg));
+
+		if (problem != NULL || end == NULL)
+			return problem;
+		seg = end + 1;
+	}
+}
+
 static const gchar *
 revision_segment_problem(const gchar *seg, gsize len)
 {
@@ -129,7 +147,6 @@ revision_segment_problem(const gchar *seg, gsize len)
 static const gchar *
 revision_problem(const gchar *revision)
 {
-	const gchar *seg;
 	gsize len;
 
 	if (revision == NULL || *revision == '\0')
@@ -148,18 +165,7 @@ revision_problem(const gchar *revision)
 		return "'..', '@{' and '@' are not allowed";
 	if (g_str_has_suffix(revision, "."))
 		return "it must not end with '.'";
-	seg = revision;
-	while (TRUE) {
-		const gchar *end = strchr(seg, '/');
-		gsize seg_len = end != NULL ? (gsize)(end - seg) : strlen(seg);
-		const gchar *problem = revision_segment_problem(seg, seg_len);
-
-		if (problem != NULL)
-			return problem;
-		if (end == NULL)
-			return NULL;
-		seg = end + 1;
-	}
+	return each_segment_problem(revision, revision_segment_problem);
 }
 
 gboolean
@@ -193,7 +199,6 @@ file_segment_problem(const gchar *seg, gsize len)
 static const gchar *
 file_path_problem(const gchar *path)
 {
-	const gchar *seg;
 	gsize len;
 
 	if (path == NULL || *path == '\0')
@@ -211,18 +216,7 @@ file_path_problem(const gchar *path)
 		if (is_ascii_control((guchar)*p))
 			return "control characters are not allowed";
 	}
-	seg = path;
-	while (TRUE) {
-		const gchar *end = strchr(seg, '/');
-		gsize seg_len = end != NULL ? (gsize)(end - seg) : strlen(seg);
-		const gchar *problem = file_segment_problem(seg, seg_len);
-
-		if (problem != NULL)
-			return problem;
-		if (end == NULL)
-			return NULL;
-		seg = end + 1;
-	}
+	return each_segment_problem(path, file_segment_problem);
 }
 
 gboolean

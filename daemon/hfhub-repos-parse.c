@@ -462,6 +462,39 @@ parse_trending(JsonObject *obj, HfhubRepoInfo *info, const gchar *what, GError *
 	return TRUE;
 }
 
+/* A JSON array of objects, each read by @parse_item, appended to @out; the
+ * first bad item fails it all (what was appended stays, for the caller to
+ * drop with @out). */
+typedef gpointer (*ItemParser)(JsonObject *obj, const gchar *what, GError **error);
+
+static gboolean
+parse_object_list(const gchar *data, gsize len, const gchar *what, const gchar *item_word,
+		  ItemParser parse_item, GPtrArray *out, GError **error)
+{
+	g_autoptr(JsonNode) root = parse_root(data, len, JSON_NODE_ARRAY, what, error);
+	JsonArray *array;
+
+	if (root == NULL)
+		return FALSE;
+	array = json_node_get_array(root);
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		JsonNode *node = json_array_get_element(array, i);
+		g_autofree gchar *item_what = g_strdup_printf("%s (%s %u)", what, item_word, i);
+		gpointer item;
+
+		if (JSON_NODE_TYPE(node) != JSON_NODE_OBJECT) {
+			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_BAD_RESPONSE,
+				    "the Hub's %s: %s %u is not an object", what, item_word, i);
+			return FALSE;
+		}
+		item = parse_item(json_node_get_object(node), item_what, error);
+		if (item == NULL)
+			return FALSE;
+		g_ptr_array_add(out, item);
+	}
+	return TRUE;
+}
+
 static HfhubRepoInfo *
 parse_repo_object(JsonObject *obj, const gchar *what, GError **error)
 {
@@ -529,28 +562,8 @@ hfhub_parse_repo_info(const gchar *data, gsize len, GError **error)
 gboolean
 hfhub_parse_repo_list(const gchar *data, gsize len, GPtrArray *repos, GError **error)
 {
-	g_autoptr(JsonNode) root = parse_root(data, len, JSON_NODE_ARRAY, "search answer", error);
-	JsonArray *array;
-
-	if (root == NULL)
-		return FALSE;
-	array = json_node_get_array(root);
-	for (guint i = 0; i < json_array_get_length(array); i++) {
-		JsonNode *node = json_array_get_element(array, i);
-		g_autofree gchar *what = g_strdup_printf("search answer (item %u)", i);
-		HfhubRepoInfo *info;
-
-		if (JSON_NODE_TYPE(node) != JSON_NODE_OBJECT) {
-			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_BAD_RESPONSE,
-				    "the Hub's search answer: item %u is not an object", i);
-			return FALSE;
-		}
-		info = parse_repo_object(json_node_get_object(node), what, error);
-		if (info == NULL)
-			return FALSE;
-		g_ptr_array_add(repos, info);
-	}
-	return TRUE;
+	return parse_object_list(data, len, "search answer", "item", (ItemParser)parse_repo_object,
+				 repos, error);
 }
 
 /* ---- tree */
@@ -592,28 +605,8 @@ parse_tree_entry(JsonObject *obj, const gchar *what, GError **error)
 gboolean
 hfhub_parse_tree_page(const gchar *data, gsize len, GPtrArray *entries, GError **error)
 {
-	g_autoptr(JsonNode) root = parse_root(data, len, JSON_NODE_ARRAY, "tree listing", error);
-	JsonArray *array;
-
-	if (root == NULL)
-		return FALSE;
-	array = json_node_get_array(root);
-	for (guint i = 0; i < json_array_get_length(array); i++) {
-		JsonNode *node = json_array_get_element(array, i);
-		g_autofree gchar *what = g_strdup_printf("tree listing (entry %u)", i);
-		HfhubTreeEntry *entry;
-
-		if (JSON_NODE_TYPE(node) != JSON_NODE_OBJECT) {
-			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_BAD_RESPONSE,
-				    "the Hub's tree listing: entry %u is not an object", i);
-			return FALSE;
-		}
-		entry = parse_tree_entry(json_node_get_object(node), what, error);
-		if (entry == NULL)
-			return FALSE;
-		g_ptr_array_add(entries, entry);
-	}
-	return TRUE;
+	return parse_object_list(data, len, "tree listing", "entry", (ItemParser)parse_tree_entry,
+				 entries, error);
 }
 
 /* ---- refs */
@@ -711,28 +704,8 @@ parse_commit(JsonObject *obj, const gchar *what, GError **error)
 gboolean
 hfhub_parse_commit_page(const gchar *data, gsize len, GPtrArray *commits, GError **error)
 {
-	g_autoptr(JsonNode) root = parse_root(data, len, JSON_NODE_ARRAY, "commit list", error);
-	JsonArray *array;
-
-	if (root == NULL)
-		return FALSE;
-	array = json_node_get_array(root);
-	for (guint i = 0; i < json_array_get_length(array); i++) {
-		JsonNode *node = json_array_get_element(array, i);
-		g_autofree gchar *what = g_strdup_printf("commit list (item %u)", i);
-		HfhubCommitInfo *commit;
-
-		if (JSON_NODE_TYPE(node) != JSON_NODE_OBJECT) {
-			g_set_error(error, HFHUB_ERROR, HFHUB_ERROR_BAD_RESPONSE,
-				    "the Hub's commit list: item %u is not an object", i);
-			return FALSE;
-		}
-		commit = parse_commit(json_node_get_object(node), what, error);
-		if (commit == NULL)
-			return FALSE;
-		g_ptr_array_add(commits, commit);
-	}
-	return TRUE;
+	return parse_object_list(data, len, "commit list", "item", (ItemParser)parse_commit,
+				 commits, error);
 }
 
 /* ---- create, whoami */
