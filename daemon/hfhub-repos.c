@@ -171,14 +171,22 @@ kept_revision(HfhubReposRequest *req)
 	return (ops[req->op].flags & NEEDS_REVISION) != 0 ? req->revision : "";
 }
 
-/* @answer with "fetched", "age", "cached", "stale" (and why) */
+static gint64
+now_seconds(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* @answer with "fetched", "age", "cached", "stale" (and why); @now is the
+ * caller's, read once: a fresh answer is 0 s old even when keeping it took
+ * the clock past a second */
 static GVariant *
-mark_answer(GVariant *answer, gint64 fetched, gboolean cached, const gchar *stale_reason,
-	    const gchar *hub_error)
+mark_answer(GVariant *answer, gint64 fetched, gint64 now, gboolean cached,
+	    const gchar *stale_reason, const gchar *hub_error)
 {
 	g_auto(GVariantDict) extra = G_VARIANT_DICT_INIT(NULL);
 	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(fetched);
-	gint64 age = g_get_real_time() / G_USEC_PER_SEC - fetched;
+	gint64 age = now - fetched;
 
 	if (dt != NULL)
 		g_variant_dict_insert_value(
@@ -209,7 +217,7 @@ work_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	HfhubReposRequest *req = g_task_get_task_data(outer);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) answer = g_task_propagate_pointer(G_TASK(res), &error);
-	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	gint64 now = now_seconds();
 	gint64 fetched = 0;
 	gboolean gone = FALSE;
 
@@ -218,7 +226,7 @@ work_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		/* the same answer at its commit: later asked for by hash */
 		if (req->commit != NULL && g_strcmp0(req->commit, req->revision) != 0)
 			kept_put(self, req, req->commit, answer, now);
-		g_task_return_pointer(outer, mark_answer(answer, now, FALSE, NULL, NULL),
+		g_task_return_pointer(outer, mark_answer(answer, now, now, FALSE, NULL, NULL),
 				      (GDestroyNotify)g_variant_unref);
 		return;
 	}
@@ -242,10 +250,10 @@ work_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_autoptr(GVariant) kept = kept_lookup(self, req, kept_revision(req), &fetched);
 		if (kept != NULL) {
 			g_debug("serving the kept answer: %s", error->message);
-			g_task_return_pointer(
-				outer,
-				mark_answer(kept, fetched, TRUE, "unreachable", error->message),
-				(GDestroyNotify)g_variant_unref);
+			g_task_return_pointer(outer,
+					      mark_answer(kept, fetched, now, TRUE, "unreachable",
+							  error->message),
+					      (GDestroyNotify)g_variant_unref);
 			return;
 		}
 	}
@@ -437,7 +445,7 @@ hfhub_repos_call_async(HfhubRepos *self, HfhubReposOp op, const gchar *repo_type
 		/* a commit never changes: its kept answer needs no network */
 		if (kept != NULL) {
 			g_task_return_pointer(task,
-					      mark_answer(kept, fetched, TRUE,
+					      mark_answer(kept, fetched, now_seconds(), TRUE,
 							  req->offline ? "offline" : NULL, NULL),
 					      (GDestroyNotify)g_variant_unref);
 			return;
