@@ -2,7 +2,9 @@
 """Counts test cases from meson's testlog.json files and prints
 "N passed, N failed[, N skipped]" as the last line.
 
-Each TAP line is one case. A test binary that crashed, timed out or bailed
+Each TAP line is one case. For each failing case it also prints the TAP
+diagnostics that follow it (and a crashed test's stderr tail), so that a
+CI log says why without the testlog. A test binary that crashed, timed out or bailed
 out counts the case that died plus every planned case that never ran; a
 non-TAP test counts as one case. Usage: tap-summary.py RC LOG...
 """
@@ -46,6 +48,24 @@ def count(test):
     return passed, failed, skipped
 
 
+def failures(test, limit=40):
+    """The "not ok" lines of @test with the "#" lines after them."""
+    shown = []
+    keep = False
+    for line in (test.get("stdout") or "").splitlines():
+        if re.match(r"^not ok\b", line):
+            keep = True
+        elif re.match(r"^(ok\b|1\.\.)", line):
+            keep = False
+        if keep:
+            shown.append(line)
+    if not shown:
+        shown = (test.get("stderr") or "").splitlines()[-limit:]
+    if len(shown) > limit:
+        shown = shown[:limit] + [f"... {len(shown) - limit} more lines in the testlog"]
+    return shown
+
+
 def main():
     rc = int(sys.argv[1])
     total = [0, 0, 0]
@@ -64,6 +84,9 @@ def main():
                 total = [total[0] + p, total[1] + fl, total[2] + s]
                 print(f"  [{tag}] {t.get('name')}: {t.get('result')} "
                       f"({p} passed, {fl} failed, {s} skipped, {t.get('duration', 0):.1f}s)")
+                if fl:
+                    for shown in failures(t):
+                        print(f"      {shown}")
     if rc != 0 and total[1] == 0:
         print(f"  meson test exited {rc} with no failing case: counted as 1 failure")
         total[1] = 1
