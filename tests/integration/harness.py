@@ -39,6 +39,7 @@ import select
 import shutil
 import signal
 import socketserver
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -781,6 +782,19 @@ class Case:
         if r.rc != 0 or not isinstance(r.json, dict) or not isinstance(r.json.get("jobs"), list):
             raise Failure(f"hfhub jobs ls failed: exit {r.rc}, {r.stdout.strip()}")
         return r.json["jobs"]
+
+    def stored_job_files(self, job_id):
+        """The job's file rows as the daemon last committed them to its
+        store, read-only: what a daemon started now would find."""
+        db = os.path.join(self.xdg_state, "hfhub", "hfhub.db")
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        try:
+            rows = con.execute("SELECT path, oid, state, transfer FROM job_files "
+                               "WHERE job_id = ?", (int(job_id),)).fetchall()
+        finally:
+            con.close()
+        return [{"path": p, "oid": o, "state": st,
+                 "transfer": json.loads(tr) if tr else None} for p, o, st, tr in rows]
 
     def job_not_final(self, job_id):
         """Fails at once when the job already finished (for waits on

@@ -19,7 +19,6 @@ import socketserver
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 import urllib.request
 
@@ -450,8 +449,12 @@ def test_sigkill_during_hashing(t):
     def hashing_some():
         j = t.job_not_final(job_id)
         return j if j["state_reason"] == "hashing" and j["files_done"] >= 6 else None
-    j = wait_for(hashing_some, 60, "the job to be hashing with 6 files done")
-    time.sleep(0.5)  # rows are written every 200 ms
+    wait_for(hashing_some, 60, "the job to be hashing with 6 files done")
+
+    def six_hashes_stored():
+        t.job_not_final(job_id)
+        return len([r for r in t.stored_job_files(job_id) if r["oid"]]) >= 6
+    wait_for(six_hashes_stored, 60, "6 hashes to be committed to the store")
     j = t.job(job_id)
     t.note(f"SIGKILL while {j['state_reason']} at {j['files_done']}/{j['files_total']} files")
     eq(j["state_reason"], "hashing", "still hashing when killed")
@@ -489,8 +492,14 @@ def test_sigkill_during_multipart(t):
                 if p.startswith("/lfs-upload/") and p.count("/") == 4 and
                 (st.get("statuses") or {}).get("200", 0) >= 1]
         return done if len(done) >= 11 else None
-    done = wait_for(eleven_parts, 60, "11 of 12 parts to be stored")
-    time.sleep(0.3)
+    wait_for(eleven_parts, 60, "11 of 12 parts to be stored")
+
+    def eleven_etags_kept():
+        t.job_not_final(job_id)
+        row = {r["path"]: r for r in t.stored_job_files(job_id)}.get("model.safetensors")
+        parts = ((row or {}).get("transfer") or {}).get("parts") or []
+        return len([p for p in parts if p.get("etag")]) >= 11
+    wait_for(eleven_etags_kept, 60, "the daemon to commit the 11 parts' ETags")
     d1.kill()
     t.emu.reset_counters()
     t.start_daemon(token=ALICE_TOKEN)
