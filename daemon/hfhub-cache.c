@@ -927,6 +927,36 @@ file_lock_wait_loop(const gchar *path, gint fd, GCancellable *cancellable, GErro
 	return lock;
 }
 
+/* lock path → how many threads of this process wait in
+ * hfhub_file_lock_acquire() for it */
+static GMutex waiters_mutex;
+static GHashTable *waiters;
+
+static void
+waiters_add(const gchar *path, gint delta)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&waiters_mutex);
+	gint n;
+
+	if (waiters == NULL)
+		waiters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	n = GPOINTER_TO_INT(g_hash_table_lookup(waiters, path)) + delta;
+	g_assert(n >= 0);
+	if (n > 0)
+		g_hash_table_insert(waiters, g_strdup(path), GINT_TO_POINTER(n));
+	else
+		g_hash_table_remove(waiters, path);
+}
+
+gboolean
+hfhub_file_lock_has_waiters(const gchar *path)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&waiters_mutex);
+
+	g_return_val_if_fail(path != NULL, FALSE);
+	return waiters != NULL && g_hash_table_contains(waiters, path);
+}
+
 HfhubFileLock *
 hfhub_file_lock_acquire(const gchar *path, GCancellable *cancellable, GError **error)
 {
@@ -942,7 +972,9 @@ hfhub_file_lock_acquire(const gchar *path, GCancellable *cancellable, GError **e
 	fd = open_lock_file(path, error);
 	if (fd < 0)
 		return NULL;
+	waiters_add(path, 1);
 	lock = file_lock_wait_loop(path, fd, cancellable, error);
+	waiters_add(path, -1);
 	if (lock == NULL)
 		g_close(fd, NULL);
 	return lock;

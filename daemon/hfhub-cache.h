@@ -166,6 +166,11 @@ hfhub_file_lock_acquire(const gchar *path, GCancellable *cancellable, GError **e
 /* NULL without error when someone else holds it. */
 HfhubFileLock *
 hfhub_file_lock_try(const gchar *path, GError **error);
+/* Whether a thread of this process waits in hfhub_file_lock_acquire() for
+ * @path: a partial file under that lock is about to be taken over, and must
+ * not be removed. */
+gboolean
+hfhub_file_lock_has_waiters(const gchar *path);
 gboolean
 hfhub_file_lock_is_held(HfhubFileLock *lock);
 const gchar *

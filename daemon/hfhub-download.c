@@ -1081,7 +1081,8 @@ partial_lock_path(HfhubEngine *engine, HfhubJob *job, const HfhubJobFileRecord *
 }
 
 /* Cancelled or failed for good: the partial files it left go, unless
- * another transfer of the same blob is writing them. */
+ * another transfer of the same blob is writing them, or another job waits
+ * for the lock to take the partial over and continue from its bytes. */
 static void
 download_discard(HfhubEngine *engine, HfhubJob *job)
 {
@@ -1103,7 +1104,7 @@ download_discard(HfhubEngine *engine, HfhubJob *job)
 			continue;
 		lock_path = partial_lock_path(engine, job, row);
 		lock = lock_path != NULL ? hfhub_file_lock_try(lock_path, NULL) : NULL;
-		if (lock == NULL) {
+		if (lock == NULL || hfhub_file_lock_has_waiters(lock_path)) {
 			g_debug("%s is in use by another transfer, kept", row->partial);
 			continue;
 		}

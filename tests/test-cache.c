@@ -627,6 +627,44 @@ test_lock_thread(Fixture *fx, gconstpointer user_data)
 	g_cond_clear(&lt.cond);
 }
 
+/* polls @path's waiter count until it is @expected, for up to 10 s */
+static gboolean
+wait_for_waiters(const gchar *path, gboolean expected)
+{
+	for (guint i = 0; i < 10000; i++) {
+		if (hfhub_file_lock_has_waiters(path) == expected)
+			return TRUE;
+		g_usleep(1000);
+	}
+	return FALSE;
+}
+
+static void
+test_lock_waiters(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *path = hfhub_cache_repo_lock_path(fx->repo, ETAG1);
+	g_autofree gchar *other = hfhub_cache_repo_lock_path(fx->repo, ETAG2);
+	HfhubFileLock *held = hfhub_file_lock_acquire(path, NULL, &error);
+	LockThread lt = { .path = path };
+	GThread *thread;
+
+	g_assert_no_error(error);
+	/* taken at once: nobody waited */
+	g_assert_false(hfhub_file_lock_has_waiters(path));
+	g_mutex_init(&lt.mutex);
+	g_cond_init(&lt.cond);
+	thread = lock_thread_start(&lt);
+	g_assert_true(wait_for_waiters(path, TRUE));
+	g_assert_false(hfhub_file_lock_has_waiters(other));
+	hfhub_file_lock_release(held);
+	g_thread_join(thread);
+	g_assert_true(lt.acquired);
+	g_assert_false(hfhub_file_lock_has_waiters(path));
+	g_mutex_clear(&lt.mutex);
+	g_cond_clear(&lt.cond);
+}
+
 static void
 test_lock_cancel_while_waiting(Fixture *fx, gconstpointer user_data)
 {
@@ -644,6 +682,7 @@ test_lock_cancel_while_waiting(Fixture *fx, gconstpointer user_data)
 	g_cancellable_cancel(cancellable);
 	g_thread_join(thread);
 	g_assert_false(lt.acquired);
+	g_assert_false(hfhub_file_lock_has_waiters(path));
 	g_assert_error(lt.error, HFHUB_ERROR, HFHUB_ERROR_CANCELLED);
 	g_clear_error(&lt.error);
 	g_mutex_clear(&lt.mutex);
@@ -888,6 +927,7 @@ main(int argc, char **argv)
 	ADD("/cache/lock/try", test_lock_try);
 	ADD("/cache/lock/cancelled", test_lock_cancelled);
 	ADD("/cache/lock/thread", test_lock_thread);
+	ADD("/cache/lock/waiters", test_lock_waiters);
 	ADD("/cache/lock/cancel-while-waiting", test_lock_cancel_while_waiting);
 	ADD("/cache/check-free", test_check_free);
 	ADD("/local-dir/paths", test_local_dir_paths);

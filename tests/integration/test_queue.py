@@ -98,6 +98,14 @@ def test_cancel_one_of_two(t):
     eq(jb["state"], "succeeded", f"job B (error {jb.get('error')})")
     eq(harness.sha256_file(jb["result"]["path"]), sha, "sha256 of B's file")
     eq(incomplete(t, rid), [], ".incomplete files left")
+    # B took the transfer over where A stopped: no byte fetched twice
+    stats = harness.cdn_paths(t.emu.counters()).values()
+    ranges = [rg for st in stats for rg in st.get("ranges", [])]
+    eq((cdn_gets(t), len(ranges)), (2, 1), f"GETs, of them ranged ({ranges})")
+    check(int(ranges[0].split("=")[1].split("-")[0]) >= 4 * MiB,
+          f"B continued from {ranges[0]}, A had written 4 MiB or more")
+    served = sum(st["bytes_served"] for st in stats)
+    check(served <= size + MiB, f"bytes served {served} for a file of {size}")
 
 
 def test_pause_one_of_two(t):
