@@ -8,7 +8,6 @@
 
 #include <glib/gi18n.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include "hfhub-cli-commands.h"
 #include "hfhub-cli-follow.h"
@@ -181,51 +180,16 @@ print_result_path(HfhubDBusJob *job)
 	}
 }
 
-/* what a finished (or, after Ctrl-C, unfinished) job means for the user */
-static gint
-report_job(HfhubCli *cli, DownloadArgs *args, HfhubDBusJob *job, gboolean interrupted)
+/* a succeeded job: what --dry-run would fetch, or the path */
+static void
+print_result(HfhubCli *cli, HfhubDBusJob *job, gpointer user_data)
 {
-	const gchar *state = hfhub_cli_job_state(job);
-	const gchar *error_name = hfhub_dbus_job_get_error_name(job);
-	gint exit_code;
+	const DownloadArgs *args = user_data;
 
-	if (g_strcmp0(state, "succeeded") == 0)
-		exit_code = HFHUB_EXIT_OK;
-	else if (interrupted)
-		exit_code = HFHUB_EXIT_INTERRUPTED;
-	else if (g_strcmp0(state, "failed") == 0 &&
-		 hfhub_cli_exit_code_for_name(error_name) == HFHUB_EXIT_NOT_FOUND)
-		exit_code = HFHUB_EXIT_NOT_FOUND;
+	if (args->dry_run)
+		print_dry_run(cli, job);
 	else
-		exit_code = HFHUB_EXIT_JOB_FAILED;
-
-	if (cli->json) {
-		g_autoptr(JsonNode) node = hfhub_json_job(job);
-		hfhub_json_print(node);
-		return exit_code;
-	}
-	if (exit_code == HFHUB_EXIT_OK) {
-		if (args->dry_run)
-			print_dry_run(cli, job);
-		else
-			print_result_path(job);
-	} else if (g_strcmp0(state, "failed") == 0) {
-		hfhub_console_print_error(&cli->console, hfhub_dbus_job_get_error_message(job));
-	} else if (g_strcmp0(state, "cancelled") == 0) {
-		g_autofree gchar *id = hfhub_format_job_id(job);
-		/* TRANSLATORS: %s is a job ID */
-		g_autofree gchar *text = g_strdup_printf(_("Job %s was cancelled."), id);
-		hfhub_console_print_error(&cli->console, text);
-	} else if (interrupted) {
-		g_autofree gchar *id = hfhub_format_job_id(job);
-		/* TRANSLATORS: %s is a job ID, in a command to type */
-		g_autofree gchar *text =
-			g_strdup_printf(_("Stopped waiting; the job may still be cancelling (see "
-					  "“hfhub jobs show %s”)."),
-					id);
-		hfhub_console_print_error(&cli->console, text);
-	}
-	return exit_code;
+		print_result_path(job);
 }
 
 static gboolean
@@ -331,11 +295,7 @@ hfhub_cli_cmd_download(HfhubCli *cli, gint argc, gchar **argv)
 		entries);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *job_path = NULL;
-	g_autoptr(HfhubDBusJob) job = NULL;
-	g_autoptr(GPtrArray) jobs = NULL;
-	g_autoptr(HfhubProgress) progress = NULL;
 	g_autoptr(GPtrArray) files = g_ptr_array_new();
-	gboolean interrupted = FALSE;
 	gint exit_code;
 
 	if (!hfhub_cli_parse_options(cli, context, &argc, &argv, &exit_code))
@@ -361,19 +321,6 @@ hfhub_cli_cmd_download(HfhubCli *cli, gint argc, gchar **argv)
 		    args.revision != NULL ? args.revision : "", (const gchar *const *)files->pdata,
 		    build_options(&args), &job_path, NULL, &error))
 		return hfhub_cli_fail(cli, error);
-	job = hfhub_cli_job_proxy_new(cli, job_path, &error);
-	if (job == NULL)
-		return hfhub_cli_fail(cli, error);
-	if (args.detach)
-		return hfhub_cli_report_detached(cli, job);
-
-	if (!cli->json && !args.quiet && cli->console.progress)
-		progress = hfhub_progress_new(STDERR_FILENO, cli->console.utf8,
-					      cli->console.color_stderr, cli->console.dumb);
-	jobs = g_ptr_array_new();
-	g_ptr_array_add(jobs, job);
-	if (!hfhub_cli_follow_jobs(cli, jobs, HFHUB_FOLLOW_CANCEL_ON_INTERRUPT, progress,
-				   &interrupted, &error))
-		return hfhub_cli_fail(cli, error);
-	return report_job(cli, &args, job, interrupted);
+	return hfhub_cli_follow_and_report(cli, job_path, args.detach, args.quiet, print_result,
+					   &args);
 }

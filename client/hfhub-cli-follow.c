@@ -16,7 +16,10 @@
 #include <glib/gi18n.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "hfhub-cli-format.h"
+#include "hfhub-cli-json.h"
 #include "hfhub-error.h"
 
 #define PROGRESS_TICK_MS 200
@@ -240,4 +243,74 @@ hfhub_cli_follow_jobs(HfhubCli *cli, GPtrArray *jobs, HfhubFollowFlags flags,
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* what a finished (or, after Ctrl-C, unfinished) job means for the user */
+static gint
+report_job(HfhubCli *cli, HfhubDBusJob *job, gboolean interrupted, HfhubCliPrintResult print_result,
+	   gpointer user_data)
+{
+	const gchar *state = hfhub_cli_job_state(job);
+	const gchar *error_name = hfhub_dbus_job_get_error_name(job);
+	gint exit_code;
+
+	if (g_strcmp0(state, "succeeded") == 0)
+		exit_code = HFHUB_EXIT_OK;
+	else if (interrupted)
+		exit_code = HFHUB_EXIT_INTERRUPTED;
+	else if (g_strcmp0(state, "failed") == 0 &&
+		 hfhub_cli_exit_code_for_name(error_name) == HFHUB_EXIT_NOT_FOUND)
+		exit_code = HFHUB_EXIT_NOT_FOUND;
+	else
+		exit_code = HFHUB_EXIT_JOB_FAILED;
+
+	if (cli->json) {
+		g_autoptr(JsonNode) node = hfhub_json_job(job);
+		hfhub_json_print(node);
+		return exit_code;
+	}
+	if (exit_code == HFHUB_EXIT_OK) {
+		print_result(cli, job, user_data);
+	} else if (g_strcmp0(state, "failed") == 0) {
+		hfhub_console_print_error(&cli->console, hfhub_dbus_job_get_error_message(job));
+	} else if (g_strcmp0(state, "cancelled") == 0) {
+		g_autofree gchar *id = hfhub_format_job_id(job);
+		/* TRANSLATORS: %s is a job ID */
+		g_autofree gchar *text = g_strdup_printf(_("Job %s was cancelled."), id);
+		hfhub_console_print_error(&cli->console, text);
+	} else if (interrupted) {
+		g_autofree gchar *id = hfhub_format_job_id(job);
+		/* TRANSLATORS: %s is a job ID, in a command to type */
+		g_autofree gchar *text =
+			g_strdup_printf(_("Stopped waiting; the job may still be cancelling (see "
+					  "“hfhub jobs show %s”)."),
+					id);
+		hfhub_console_print_error(&cli->console, text);
+	}
+	return exit_code;
+}
+
+gint
+hfhub_cli_follow_and_report(HfhubCli *cli, const gchar *job_path, gboolean detach, gboolean quiet,
+			    HfhubCliPrintResult print_result, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HfhubDBusJob) job = hfhub_cli_job_proxy_new(cli, job_path, &error);
+	g_autoptr(HfhubProgress) progress = NULL;
+	g_autoptr(GPtrArray) jobs = NULL;
+	gboolean interrupted = FALSE;
+
+	if (job == NULL)
+		return hfhub_cli_fail(cli, error);
+	if (detach)
+		return hfhub_cli_report_detached(cli, job);
+	if (!cli->json && !quiet && cli->console.progress)
+		progress = hfhub_progress_new(STDERR_FILENO, cli->console.utf8,
+					      cli->console.color_stderr, cli->console.dumb);
+	jobs = g_ptr_array_new();
+	g_ptr_array_add(jobs, job);
+	if (!hfhub_cli_follow_jobs(cli, jobs, HFHUB_FOLLOW_CANCEL_ON_INTERRUPT, progress,
+				   &interrupted, &error))
+		return hfhub_cli_fail(cli, error);
+	return report_job(cli, job, interrupted, print_result, user_data);
 }

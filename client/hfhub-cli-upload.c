@@ -12,7 +12,6 @@
 
 #include <glib/gi18n.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include "hfhub-cli-commands.h"
 #include "hfhub-cli-follow.h"
@@ -108,7 +107,7 @@ build_upload_options(UploadArgs *args)
 
 /* the URL to show: the pull request's, else the commit's */
 static void
-print_result(HfhubCli *cli, HfhubDBusJob *job)
+print_result(HfhubCli *cli, HfhubDBusJob *job, gpointer user_data)
 {
 	GVariant *result = hfhub_dbus_job_get_result(job);
 	const gchar *url = NULL;
@@ -126,74 +125,6 @@ print_result(HfhubCli *cli, HfhubDBusJob *job)
 		fputs(url, stdout);
 		fputc('\n', stdout);
 	}
-}
-
-static gint
-report_job(HfhubCli *cli, HfhubDBusJob *job, gboolean interrupted)
-{
-	const gchar *state = hfhub_cli_job_state(job);
-	const gchar *error_name = hfhub_dbus_job_get_error_name(job);
-	gint exit_code;
-
-	if (g_strcmp0(state, "succeeded") == 0)
-		exit_code = HFHUB_EXIT_OK;
-	else if (interrupted)
-		exit_code = HFHUB_EXIT_INTERRUPTED;
-	else if (g_strcmp0(state, "failed") == 0 &&
-		 hfhub_cli_exit_code_for_name(error_name) == HFHUB_EXIT_NOT_FOUND)
-		exit_code = HFHUB_EXIT_NOT_FOUND;
-	else
-		exit_code = HFHUB_EXIT_JOB_FAILED;
-
-	if (cli->json) {
-		g_autoptr(JsonNode) node = hfhub_json_job(job);
-		hfhub_json_print(node);
-		return exit_code;
-	}
-	if (exit_code == HFHUB_EXIT_OK) {
-		print_result(cli, job);
-	} else if (g_strcmp0(state, "failed") == 0) {
-		hfhub_console_print_error(&cli->console, hfhub_dbus_job_get_error_message(job));
-	} else if (g_strcmp0(state, "cancelled") == 0) {
-		g_autofree gchar *id = hfhub_format_job_id(job);
-		/* TRANSLATORS: %s is a job ID */
-		g_autofree gchar *text = g_strdup_printf(_("Job %s was cancelled."), id);
-		hfhub_console_print_error(&cli->console, text);
-	} else if (interrupted) {
-		g_autofree gchar *id = hfhub_format_job_id(job);
-		/* TRANSLATORS: %s is a job ID, in a command to type */
-		g_autofree gchar *text =
-			g_strdup_printf(_("Stopped waiting; the job may still be cancelling (see "
-					  "“hfhub jobs show %s”)."),
-					id);
-		hfhub_console_print_error(&cli->console, text);
-	}
-	return exit_code;
-}
-
-/* detach, or follow with a progress bar, then report */
-static gint
-follow_job(HfhubCli *cli, UploadArgs *args, const gchar *job_path)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(HfhubDBusJob) job = hfhub_cli_job_proxy_new(cli, job_path, &error);
-	g_autoptr(HfhubProgress) progress = NULL;
-	g_autoptr(GPtrArray) jobs = NULL;
-	gboolean interrupted = FALSE;
-
-	if (job == NULL)
-		return hfhub_cli_fail(cli, error);
-	if (args->detach)
-		return hfhub_cli_report_detached(cli, job);
-	if (!cli->json && !args->quiet && cli->console.progress)
-		progress = hfhub_progress_new(STDERR_FILENO, cli->console.utf8,
-					      cli->console.color_stderr, cli->console.dumb);
-	jobs = g_ptr_array_new();
-	g_ptr_array_add(jobs, job);
-	if (!hfhub_cli_follow_jobs(cli, jobs, HFHUB_FOLLOW_CANCEL_ON_INTERRUPT, progress,
-				   &interrupted, &error))
-		return hfhub_cli_fail(cli, error);
-	return report_job(cli, job, interrupted);
 }
 
 static gboolean
@@ -309,7 +240,8 @@ hfhub_cli_cmd_upload(HfhubCli *cli, gint argc, gchar **argv)
 		    args.revision != NULL ? args.revision : "", local, path_in_repo,
 		    build_upload_options(&args), &job_path, NULL, &error))
 		return hfhub_cli_fail(cli, error);
-	return follow_job(cli, &args, job_path);
+	return hfhub_cli_follow_and_report(cli, job_path, args.detach, args.quiet, print_result,
+					   NULL);
 }
 
 gint
@@ -373,5 +305,6 @@ hfhub_cli_cmd_repo_files_delete(HfhubCli *cli, gint argc, gchar **argv)
 		    args.revision != NULL ? args.revision : "", g_variant_builder_end(&ops),
 		    g_variant_dict_end(options), &job_path, NULL, &error))
 		return hfhub_cli_fail(cli, error);
-	return follow_job(cli, &args, job_path);
+	return hfhub_cli_follow_and_report(cli, job_path, args.detach, args.quiet, print_result,
+					   NULL);
 }
