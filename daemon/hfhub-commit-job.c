@@ -15,6 +15,7 @@
 #include "hfhub-error.h"
 #include "hfhub-filter.h"
 #include "hfhub-hub-api.h"
+#include "hfhub-job-run.h"
 #include "hfhub-repo-path.h"
 #include "hfhub-secrets.h"
 #include "hfhub-upload-api.h"
@@ -349,15 +350,7 @@ run_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cance
 	GError *error = NULL;
 	GVariant *result = run_commit(task_data, &error);
 
-	if (result == NULL) {
-		if (g_cancellable_is_cancelled(cancellable)) {
-			g_clear_error(&error);
-			g_set_error_literal(&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
-		}
-		g_task_return_error(task, error);
-		return;
-	}
-	g_task_return_pointer(task, g_variant_ref_sink(result), (GDestroyNotify)g_variant_unref);
+	hfhub_job_run_return(task, result, error, cancellable);
 }
 
 static void

@@ -870,16 +870,7 @@ run_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cance
 	GError *error = NULL;
 	GVariant *result = run_download(dl, &error);
 
-	if (result == NULL) {
-		/* a job cancellation reads as cancelled, whatever broke first */
-		if (g_cancellable_is_cancelled(dl->cancellable)) {
-			g_clear_error(&error);
-			g_set_error_literal(&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
-		}
-		g_task_return_error(task, error);
-		return;
-	}
-	g_task_return_pointer(task, g_variant_ref_sink(result), (GDestroyNotify)g_variant_unref);
+	hfhub_job_run_return(task, result, error, dl->cancellable);
 }
 
 /* ---- main-thread side */

@@ -61,3 +61,19 @@ hfhub_job_run_stop_progress(GTask *task)
 {
 	g_object_set_data(G_OBJECT(task), PROGRESS_SOURCE_KEY, NULL);
 }
+
+void
+hfhub_job_run_return(GTask *task, GVariant *result, GError *error, GCancellable *stop)
+{
+	if (result != NULL) {
+		g_task_return_pointer(task, g_variant_ref_sink(result),
+				      (GDestroyNotify)g_variant_unref);
+		return;
+	}
+	/* a job cancellation reads as cancelled, whatever broke first */
+	if (g_cancellable_is_cancelled(stop)) {
+		g_clear_error(&error);
+		g_set_error_literal(&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+	}
+	g_task_return_error(task, error);
+}

@@ -1,6 +1,6 @@
 /* What a job kind that works on a worker thread needs around its run:
  * an abort of its own, and progress published on the main loop. Shared by
- * the download and upload kinds. */
+ * the download, upload and commit kinds. */
 #pragma once
 
 #include <gio/gio.h>
@@ -23,5 +23,11 @@ void
 hfhub_job_run_publish_progress(GTask *task, HfhubJobRunProgressFunc publish, gpointer data);
 void
 hfhub_job_run_stop_progress(GTask *task);
+
+/* Returns a run's outcome from its worker: @result (floating or not;
+ * consumed) or else @error (consumed), which reads G_IO_ERROR_CANCELLED
+ * when @stop fired, whatever broke first. */
+void
+hfhub_job_run_return(GTask *task, GVariant *result, GError *error, GCancellable *stop);
 
 G_END_DECLS

@@ -526,14 +526,8 @@ run_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cance
 		g_autoptr(GError) flush_error = NULL;
 		if (!upload_flush(up, &flush_error))
 			g_warning("cannot record the upload's progress: %s", flush_error->message);
-		if (g_cancellable_is_cancelled(up->cancellable)) {
-			g_clear_error(&error);
-			g_set_error_literal(&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
-		}
-		g_task_return_error(task, error);
-		return;
 	}
-	g_task_return_pointer(task, g_variant_ref_sink(result), (GDestroyNotify)g_variant_unref);
+	hfhub_job_run_return(task, result, error, up->cancellable);
 }
 
 /* ---- main-thread side */
