@@ -295,7 +295,8 @@ hfhub_cli_print_list(HfhubCli *cli, const HfhubListColumn *columns, guint n_colu
 		}
 		hfhub_table_add_row(table, cells);
 	}
-	hfhub_console_print_table(&cli->console, table);
+	/* --no-truncate: no column dropped, no cell wrapped */
+	hfhub_console_print_table_at(&cli->console, table, width);
 	if (hidden->len > 0) {
 		g_autofree gchar *names = NULL;
 		g_autofree gchar *message = NULL;

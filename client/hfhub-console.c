@@ -124,9 +124,15 @@ hfhub_console_print_kv(HfhubConsole *self, const gchar *key, const gchar *value)
 void
 hfhub_console_print_table(HfhubConsole *self, HfhubTable *table)
 {
+	hfhub_console_print_table_at(self, table, hfhub_console_get_width(STDOUT_FILENO));
+}
+
+void
+hfhub_console_print_table_at(HfhubConsole *self, HfhubTable *table, guint width)
+{
 	g_autoptr(GString) out = g_string_new(NULL);
 
-	hfhub_table_render(table, hfhub_console_get_width(STDOUT_FILENO), out);
+	hfhub_table_render(table, width, out);
 	g_print("%s", out->str);
 }
 
@@ -138,6 +144,8 @@ hfhub_console_print_error(HfhubConsole *self, const gchar *message)
 	g_autofree gchar *prefix =
 		hfhub_console_colorize(self, STDERR_FILENO, HFHUB_COLOR_RED, "hfhub:");
 
+	/* after what stdout already holds, when both go to one place */
+	fflush(stdout);
 	g_printerr("%s %s\n", prefix, clean);
 }
 
@@ -148,6 +156,7 @@ hfhub_console_print_warning(HfhubConsole *self, const gchar *message)
 	g_autofree gchar *prefix =
 		hfhub_console_colorize(self, STDERR_FILENO, HFHUB_COLOR_YELLOW, "hfhub:");
 
+	fflush(stdout);
 	g_printerr("%s %s\n", prefix, clean);
 }
 

@@ -38,6 +38,9 @@ void
 hfhub_console_print_kv(HfhubConsole *self, const gchar *key, const gchar *value);
 void
 hfhub_console_print_table(HfhubConsole *self, HfhubTable *table);
+/* fitted to @width columns by wrapping cells; 0: as wide as it is */
+void
+hfhub_console_print_table_at(HfhubConsole *self, HfhubTable *table, guint width);
 void
 hfhub_console_print_error(HfhubConsole *self, const gchar *message);
 void

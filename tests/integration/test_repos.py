@@ -587,6 +587,8 @@ def test_models_ls_fits_60_100_200_columns(t):
               json_out=False)
     eq(r.stdout.split("\n")[0].split(), headers, "--no-truncate shows every column")
     eq(parse_note(r.stderr), [], "no note with --no-truncate")
+    eq(len(r.stdout.rstrip("\n").split("\n")), 1 + len(by_id),
+       f"--no-truncate wraps no cell either: {r.stdout!r}")
     # a width narrower than the id: wrapped, never cut
     r = t.cli("models", "ls", "--author", "acme", env={"COLUMNS": 30}, json_out=False)
     flat = "".join(r.stdout.split())
