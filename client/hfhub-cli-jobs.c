@@ -10,6 +10,7 @@
 #include "hfhub-cli-follow.h"
 #include "hfhub-cli-format.h"
 #include "hfhub-cli-json.h"
+#include "hfhub-cli-repo.h"
 #include "hfhub-enums.h"
 #include "hfhub-error.h"
 #include "hfhub-names.h"
@@ -92,44 +93,71 @@ print_jobs_json(GPtrArray *jobs)
 	hfhub_json_print(node);
 }
 
-static void
-print_jobs_table(HfhubCli *cli, GPtrArray *jobs)
+/* ISO 8601 in UTC, for CSV; "" for no time */
+static gchar *
+format_iso_time(gint64 unix_time)
 {
-	g_autoptr(HfhubTable) table = hfhub_table_new(
-		/* TRANSLATORS: column headers of "hfhub jobs ls" */
-		_("ID"), _("KIND"), _("STATE"), _("REPO"), _("REVISION"), _("PROGRESS"),
-		_("UPDATED"), NULL);
+	g_autoptr(GDateTime) dt = unix_time > 0 ? g_date_time_new_from_unix_utc(unix_time) : NULL;
 
-	hfhub_table_set_align_right(table, 0, TRUE);
-	for (guint i = 0; i < jobs->len; i++) {
-		HfhubDBusJob *job = g_ptr_array_index(jobs, i);
-		g_autofree gchar *id = hfhub_format_job_id(job);
-		g_autofree gchar *repo = hfhub_format_repo(hfhub_dbus_job_get_repo_type(job),
-							   hfhub_dbus_job_get_repo_id(job));
-		g_autofree gchar *progress = hfhub_format_job_progress(job);
-		g_autofree gchar *updated = hfhub_format_time(hfhub_dbus_job_get_updated(job));
-		const gchar *revision = hfhub_dbus_job_get_revision(job);
-		const gchar *cells[] = {
-			id,
-			hfhub_dbus_job_get_kind(job),
-			hfhub_dbus_job_get_state(job),
-			repo,
-			/* "" means the default branch */
-			revision != NULL && *revision != '\0' ? revision : "main",
-			progress,
-			updated,
-		};
-		hfhub_table_add_row(table, cells);
-	}
-	hfhub_console_print_table(&cli->console, table);
+	return dt != NULL ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("");
 }
 
-/* hfhub jobs ls [--state STATE]... [-q] */
+/* A table that fits the terminal (columns dropped by priority, and said
+ * so), or CSV with exact values */
+static void
+print_jobs_list(HfhubCli *cli, GPtrArray *jobs, HfhubListFormat format, gboolean no_truncate)
+{
+	/* TRANSLATORS: column headers of "hfhub jobs ls" */
+	const HfhubListColumn columns[] = {
+		{ _("ID"), "id", 0, TRUE },
+		{ _("KIND"), "kind", 4, FALSE },
+		{ _("STATE"), "state", 0, FALSE },
+		{ _("REASON"), "state_reason", 3, FALSE },
+		{ _("REPO"), "repo", 0, FALSE },
+		{ _("REVISION"), "revision", 6, FALSE },
+		{ _("PROGRESS"), "bytes_done", 2, FALSE },
+		{ _("UPDATED"), "updated", 5, FALSE },
+	};
+	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+	g_autoptr(GPtrArray) raw_rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+
+	for (guint i = 0; i < jobs->len; i++) {
+		HfhubDBusJob *job = g_ptr_array_index(jobs, i);
+		const gchar *revision = hfhub_dbus_job_get_revision(job);
+		gchar **row = g_new0(gchar *, G_N_ELEMENTS(columns) + 1);
+		gchar **raw;
+
+		row[0] = hfhub_format_job_id(job);
+		row[1] = g_strdup(hfhub_dbus_job_get_kind(job));
+		row[2] = g_strdup(hfhub_dbus_job_get_state(job));
+		row[3] = g_strdup(hfhub_dbus_job_get_state_reason(job));
+		row[4] = hfhub_format_repo(hfhub_dbus_job_get_repo_type(job),
+					   hfhub_dbus_job_get_repo_id(job));
+		/* "" means the default branch */
+		row[5] = g_strdup(revision != NULL && *revision != '\0' ? revision : "main");
+		row[6] = hfhub_format_job_progress(job);
+		row[7] = hfhub_format_time(hfhub_dbus_job_get_updated(job));
+		raw = g_strdupv(row);
+		g_free(raw[6]);
+		raw[6] = g_strdup_printf("%" G_GUINT64_FORMAT, hfhub_dbus_job_get_bytes_done(job));
+		g_free(raw[7]);
+		raw[7] = format_iso_time(hfhub_dbus_job_get_updated(job));
+		g_ptr_array_add(rows, row);
+		g_ptr_array_add(raw_rows, raw);
+	}
+	hfhub_cli_print_list(cli, columns, G_N_ELEMENTS(columns), rows, raw_rows, format,
+			     no_truncate);
+}
+
+/* hfhub jobs ls [--state STATE]... [-q] [--format F] [--no-truncate] */
 gint
 hfhub_cli_cmd_jobs_ls(HfhubCli *cli, gint argc, gchar **argv)
 {
 	g_auto(GStrv) state_args = NULL;
 	gboolean quiet = FALSE;
+	gboolean no_truncate = FALSE;
+	g_autofree gchar *format_arg = NULL;
+	HfhubListFormat format;
 	const GOptionEntry entries[] = {
 		{ "state", 0, 0, G_OPTION_ARG_STRING_ARRAY, &state_args,
 		  /* TRANSLATORS: command line option */
@@ -139,6 +167,12 @@ hfhub_cli_cmd_jobs_ls(HfhubCli *cli, gint argc, gchar **argv)
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
 		  /* TRANSLATORS: command line option */
 		  N_("Print only the job IDs, one per line"), NULL },
+		{ "format", 0, 0, G_OPTION_ARG_STRING, &format_arg,
+		  /* TRANSLATORS: command line option */
+		  N_("table (the default), csv or json"), N_("FORMAT") },
+		{ "no-truncate", 0, 0, G_OPTION_ARG_NONE, &no_truncate,
+		  /* TRANSLATORS: command line option */
+		  N_("Show every column without fitting the table to the terminal"), NULL },
 		{ NULL }
 	};
 	g_autoptr(GOptionContext) context = hfhub_cli_option_context_new(
@@ -155,6 +189,8 @@ hfhub_cli_cmd_jobs_ls(HfhubCli *cli, gint argc, gchar **argv)
 	if (argc > 1)
 		return hfhub_cli_usage_error(cli, _("Unexpected argument “%s”."), argv[1]);
 	if (!collect_states(cli, state_args, states, &exit_code))
+		return exit_code;
+	if (!hfhub_cli_parse_list_format(cli, format_arg, &format, &exit_code))
 		return exit_code;
 
 	if (states->len > 0)
@@ -177,10 +213,10 @@ hfhub_cli_cmd_jobs_ls(HfhubCli *cli, gint argc, gchar **argv)
 			g_autofree gchar *id = hfhub_format_job_id(g_ptr_array_index(jobs, i));
 			hfhub_console_print_line(id);
 		}
-	} else if (jobs->len == 0) {
+	} else if (jobs->len == 0 && format == HFHUB_LIST_TABLE) {
 		hfhub_console_print_line(_("No jobs."));
 	} else {
-		print_jobs_table(cli, jobs);
+		print_jobs_list(cli, jobs, format, no_truncate);
 	}
 	return HFHUB_EXIT_OK;
 }

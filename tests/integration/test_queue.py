@@ -4,8 +4,11 @@
 wanting the same file (one transfer), cancelling one of them, and Ctrl-C in
 the CLI cancelling its job. TAP on stdout; see harness.py."""
 
+import csv
+import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -411,6 +414,54 @@ def test_attached_job_ends_with_its_caller(t):
     eq(final["state"], "cancelled", "the attached job of a caller that went away")
     eq(t.job(detached)["state"] in ("queued", "running"), True,
        "the detached job outlives its caller")
+
+
+def test_jobs_ls_fits_the_terminal_and_exports(t):
+    rid = "org/listed"
+    seed_big(t, rid, MiB, 40)
+    t.start_daemon()
+    done = harness.expect_succeeded(t.download(rid, "big.safetensors"))
+    config_set(t, "policy.window", f"{hms(3 * 3600)}-{hms(4 * 3600)}")
+    waiting = harness.require_job(t.cli("download", rid, "big.safetensors", "--detach",
+                                        "--force-download"))
+    reason = t.job(waiting["id"])["state_reason"]
+    check(reason.startswith("waiting for the window"), f"reason {reason!r}")
+    headers = ["ID", "KIND", "STATE", "REASON", "REPO", "REVISION", "PROGRESS", "UPDATED"]
+
+    wide = t.cli("jobs", "ls", env={"COLUMNS": 300}, json_out=False)
+    lines = wide.stdout.rstrip("\n").split("\n")
+    eq((wide.rc, lines[0].split()), (0, headers), "every column at 300 columns")
+    eq(len(lines), 3, f"one line per job: {lines}")
+    check(reason in lines[2], f"the reason in full: {lines[2]!r}")
+    eq(wide.stderr, "", "nothing hidden, nothing said")
+
+    # narrow: whole columns go, by priority, and the command says which
+    narrow = t.cli("jobs", "ls", env={"COLUMNS": 60}, json_out=False)
+    lines = narrow.stdout.rstrip("\n").split("\n")
+    eq(lines[0].split(), ["ID", "STATE", "REPO", "PROGRESS"], "the columns kept at 60")
+    eq(len(lines), 3, f"no cell wrapped: {lines}")
+    check(all(len(line) <= 60 for line in lines), f"fits 60 columns: {lines}")
+    m = re.search(r"Not shown for lack of width: ([^.]*)\.", narrow.stderr)
+    check(m, f"says what it left out: {narrow.stderr!r}")
+    eq(sorted(h.strip() for h in m.group(1).split(",")),
+       ["KIND", "REASON", "REVISION", "UPDATED"], "the columns it names")
+
+    # --no-truncate: every column, no wrapping, whatever the width
+    full = t.cli("jobs", "ls", "--no-truncate", env={"COLUMNS": 40}, json_out=False)
+    lines = full.stdout.rstrip("\n").split("\n")
+    eq((lines[0].split(), len(lines)), (headers, 3), f"--no-truncate at 40: {lines}")
+
+    # CSV: exact values
+    r = t.cli("jobs", "ls", "--format", "csv", json_out=False)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    eq([row["id"] for row in rows], [str(done["id"]), str(waiting["id"])], "CSV ids")
+    eq(rows[0]["bytes_done"], str(MiB), "CSV bytes as a number")
+    eq((rows[1]["state"], rows[1]["state_reason"]), ("queued", reason), "CSV state and why")
+    check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rows[0]["updated"]),
+          f"CSV time in ISO 8601: {rows[0]['updated']!r}")
+    bad = t.cli("jobs", "ls", "--format", "xml", json_out=False)
+    eq(bad.rc, 2, "an unknown format is a usage error")
+    config_set(t, "policy.window", "")
 
 
 def test_jobs_follow_json_lines(t):
