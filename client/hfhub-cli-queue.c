@@ -97,13 +97,17 @@ hfhub_cli_cmd_daemon_config_get(HfhubCli *cli, gint argc, gchar **argv)
 		GVariantIter iter;
 		const gchar *key;
 		GVariant *value;
-		g_autoptr(GPtrArray) keys = g_ptr_array_new();
+		guint column = 0;
 
+		/* the values in one column, past the longest key */
+		g_variant_iter_init(&iter, config);
+		while (g_variant_iter_next(&iter, "{&sv}", &key, NULL))
+			column = MAX(column, hfhub_text_width(key) + 2);
 		g_variant_iter_init(&iter, config);
 		while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
 			g_autofree gchar *text = value_text(value);
 			g_autofree gchar *safe = hfhub_text_sanitize(text, FALSE);
-			hfhub_console_print_kv(&cli->console, key, safe);
+			hfhub_console_print_kv_at(&cli->console, key, safe, column);
 			g_variant_unref(value);
 		}
 	}

@@ -101,14 +101,19 @@ hfhub_console_state_color(const gchar *state)
 void
 hfhub_console_print_kv(HfhubConsole *self, const gchar *key, const gchar *value)
 {
+	hfhub_console_print_kv_at(self, key, value, KV_VALUE_COLUMN);
+}
+
+void
+hfhub_console_print_kv_at(HfhubConsole *self, const gchar *key, const gchar *value, guint column)
+{
 	g_autofree gchar *label = g_strdup_printf("%s:", key);
 	guint width = hfhub_text_width(label);
 	g_autoptr(GString) out = g_string_new(label);
 	g_auto(GStrv) lines = g_strsplit(value != NULL ? value : "", "\n", -1);
 
 	for (guint i = 0; lines[i] != NULL; i++) {
-		guint pad = i == 0 ? (width < KV_VALUE_COLUMN ? KV_VALUE_COLUMN - width : 1)
-				   : KV_VALUE_COLUMN;
+		guint pad = i == 0 ? (width < column ? column - width : 1) : column;
 
 		if (i > 0)
 			g_string_append_c(out, '\n');

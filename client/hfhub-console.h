@@ -36,6 +36,10 @@ HfhubColor
 hfhub_console_state_color(const gchar *state);
 void
 hfhub_console_print_kv(HfhubConsole *self, const gchar *key, const gchar *value);
+/* "key:" then the value from @column on (past the key when it is longer);
+ * the lines of a multi-line value start there too */
+void
+hfhub_console_print_kv_at(HfhubConsole *self, const gchar *key, const gchar *value, guint column);
 void
 hfhub_console_print_table(HfhubConsole *self, HfhubTable *table);
 /* fitted to @width columns by wrapping cells; 0: as wide as it is */

@@ -207,6 +207,13 @@ def test_config_get_set_and_bad_input(t):
     eq(r.rc, 0, "config get")
     eq(r.json.get("download.bandwidth-limit"), 0, "default download.bandwidth-limit")
     eq(r.json.get("daemon.max-running-jobs"), 2, "default daemon.max-running-jobs")
+    # as text: every key, every value in one column past the longest key
+    text = t.cli("daemon", "config", "get", json_out=False)
+    lines = text.stdout.rstrip("\n").split("\n")
+    eq([line.split(":", 1)[0] for line in lines], list(r.json), "the keys, in order")
+    starts = {len(line) - len(line.split(":", 1)[1].lstrip()) for line in lines
+              if line.split(":", 1)[1].strip()}  # an empty value (no window) shows nothing
+    eq(starts, {max(len(k) for k in r.json) + 2}, f"values aligned: {lines}")
     config_set(t, "download.bandwidth-limit", 1234567)
     r = t.cli("daemon", "config", "get", "download.bandwidth-limit")
     eq(r.json, {"download.bandwidth-limit": 1234567}, "the value read back")
