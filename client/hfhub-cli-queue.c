@@ -152,8 +152,11 @@ hfhub_cli_cmd_daemon_config_set(HfhubCli *cli, gint argc, gchar **argv)
 		hfhub_json_print(node);
 	} else {
 		g_autofree gchar *text =
-			/* TRANSLATORS: a setting's name, then its value */
-			g_strdup_printf(_("%s is now %s."), argv[1], argv[2]);
+			*argv[2] == '\0'
+				/* TRANSLATORS: a setting's name */
+				? g_strdup_printf(_("%s is now unset."), argv[1])
+				/* TRANSLATORS: a setting's name, then its value */
+				: g_strdup_printf(_("%s is now %s."), argv[1], argv[2]);
 		hfhub_console_print_line(text);
 	}
 	return HFHUB_EXIT_OK;

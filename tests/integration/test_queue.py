@@ -214,6 +214,8 @@ def test_config_get_set_and_bad_input(t):
     starts = {len(line) - len(line.split(":", 1)[1].lstrip()) for line in lines
               if line.split(":", 1)[1].strip()}  # an empty value (no window) shows nothing
     eq(starts, {max(len(k) for k in r.json) + 2}, f"values aligned: {lines}")
+    r = t.cli("daemon", "config", "set", "policy.window", "", json_out=False)
+    eq((r.rc, r.stdout), (0, "policy.window is now unset.\n"), "an empty value, said so")
     config_set(t, "download.bandwidth-limit", 1234567)
     r = t.cli("daemon", "config", "get", "download.bandwidth-limit")
     eq(r.json, {"download.bandwidth-limit": 1234567}, "the value read back")
