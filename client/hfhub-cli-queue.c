@@ -4,8 +4,10 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "hfhub-cli-commands.h"
+#include "hfhub-cli-format.h"
 #include "hfhub-cli-json.h"
 #include "hfhub-text.h"
 
@@ -166,12 +168,45 @@ typedef struct {
 	GMainLoop *loop;
 	HfhubDBusJob *job;
 	gboolean json;
-	gchar *last; /* the last line printed, to print only changes */
+	gboolean live; /* a terminal: the line of a state is redrawn in place */
+	guint width;   /* of that terminal */
+	gchar *last;   /* the last line printed, to print only changes */
+	gchar *state;  /* the state of the line being redrawn, if one is */
 } FollowLines;
+
+/* for scripts: the state, exact bytes and files, then why it waits */
+static gchar *
+follow_line_exact(HfhubDBusJob *job)
+{
+	g_autofree gchar *reason = hfhub_text_sanitize(hfhub_dbus_job_get_state_reason(job), FALSE);
+
+	return g_strdup_printf("%s %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " %u/%u %s",
+			       hfhub_dbus_job_get_state(job), hfhub_dbus_job_get_bytes_done(job),
+			       hfhub_dbus_job_get_bytes_total(job),
+			       hfhub_dbus_job_get_files_done(job),
+			       hfhub_dbus_job_get_files_total(job), reason);
+}
+
+/* for people: "running  25.0 MB / 100.7 MB (24%)  waiting for …" */
+static gchar *
+follow_line_human(HfhubDBusJob *job)
+{
+	g_autofree gchar *reason = hfhub_text_sanitize(hfhub_dbus_job_get_state_reason(job), FALSE);
+	g_autofree gchar *progress = hfhub_format_job_progress(job);
+	GString *line = g_string_new(hfhub_dbus_job_get_state(job));
+
+	if (*progress != '\0')
+		g_string_append_printf(line, "  %s", progress);
+	if (*reason != '\0' && g_strcmp0(reason, hfhub_dbus_job_get_state(job)) != 0)
+		g_string_append_printf(line, "  %s", reason);
+	return g_string_free(line, FALSE);
+}
 
 static void
 print_follow_line(FollowLines *f)
 {
+	const gchar *state = hfhub_dbus_job_get_state(f->job);
+	gboolean final = hfhub_cli_job_is_final(f->job);
 	g_autofree gchar *line = NULL;
 
 	if (f->json) {
@@ -179,22 +214,30 @@ print_follow_line(FollowLines *f)
 		g_autoptr(JsonNode) node = hfhub_json_job(f->job);
 		line = json_to_string(node, FALSE);
 	} else {
-		g_autofree gchar *reason =
-			hfhub_text_sanitize(hfhub_dbus_job_get_state_reason(f->job), FALSE);
-		line = g_strdup_printf("%s %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " %u/%u %s",
-				       hfhub_dbus_job_get_state(f->job),
-				       hfhub_dbus_job_get_bytes_done(f->job),
-				       hfhub_dbus_job_get_bytes_total(f->job),
-				       hfhub_dbus_job_get_files_done(f->job),
-				       hfhub_dbus_job_get_files_total(f->job), reason);
+		line = f->live ? follow_line_human(f->job) : follow_line_exact(f->job);
 	}
 	if (g_strcmp0(line, f->last) == 0)
 		return;
-	g_print("%s\n", line);
+	/* a state's line is redrawn while only its progress moves; a new
+	 * state starts a new line, so that the states stay readable. A line
+	 * too wide for the terminal is never redrawn (it would wrap): it is
+	 * printed whole, like the others. */
+	if (f->live && f->state != NULL && g_strcmp0(f->state, state) != 0) {
+		g_print("\n");
+		g_clear_pointer(&f->state, g_free);
+	}
+	if (f->live && !final && hfhub_text_width(line) < f->width) {
+		g_print("\r\033[K%s", line);
+		g_free(f->state);
+		f->state = g_strdup(state);
+	} else {
+		g_print("%s%s\n", f->state != NULL ? "\r\033[K" : "", line);
+		g_clear_pointer(&f->state, g_free);
+	}
 	fflush(stdout);
 	g_free(f->last);
 	f->last = g_steal_pointer(&line);
-	if (hfhub_cli_job_is_final(f->job))
+	if (final)
 		g_main_loop_quit(f->loop);
 }
 
@@ -225,7 +268,8 @@ follow_gone_cb(GObject *object, GParamSpec *pspec, gpointer user_data)
 }
 
 /* hfhub jobs follow ID: a line each time the job changes (JSON Lines with
- * --json), until it ends. */
+ * --json), until it ends; on a terminal, one line per state, redrawn as the
+ * progress moves. */
 gint
 hfhub_cli_cmd_jobs_follow(HfhubCli *cli, gint argc, gchar **argv)
 {
@@ -257,6 +301,8 @@ hfhub_cli_cmd_jobs_follow(HfhubCli *cli, gint argc, gchar **argv)
 	f.loop = loop;
 	f.job = job;
 	f.json = cli->json;
+	f.live = !cli->json && cli->console.stdout_tty && !cli->console.dumb;
+	f.width = hfhub_console_get_width(STDOUT_FILENO);
 	g_signal_connect(job, "g-properties-changed", G_CALLBACK(follow_changed_cb), &f);
 	g_signal_connect(job, "finished", G_CALLBACK(follow_finished_cb), &f);
 	g_signal_connect(job, "notify::g-name-owner", G_CALLBACK(follow_gone_cb), &f);
@@ -264,7 +310,10 @@ hfhub_cli_cmd_jobs_follow(HfhubCli *cli, gint argc, gchar **argv)
 	if (!hfhub_cli_job_is_final(job))
 		g_main_loop_run(loop);
 	g_signal_handlers_disconnect_by_data(job, &f);
+	if (f.state != NULL)
+		g_print("\n"); /* hfhubd went away under a redrawn line */
 	g_free(f.last);
+	g_free(f.state);
 	if (!hfhub_cli_job_is_final(job)) {
 		g_set_error(&error, G_IO_ERROR, G_IO_ERROR_CLOSED,
 			    _("hfhubd went away before job %s ended"), argv[1]);

@@ -489,6 +489,47 @@ def test_jobs_follow_json_lines(t):
     eq(objs[-1]["bytes_done"], objs[-1]["bytes_total"], "the last line is complete")
     check(objs[-1]["bytes_total"] >= 8 * MiB, "the total covers the 8 MiB file")
     eq(sum(1 for o in objs if o["state"] == "succeeded"), 1, "one final line")
+    # text to a pipe: exact numbers, one line per change
+    r = t.cli("jobs", "follow", job["id"], json_out=False)
+    total, files = objs[-1]["bytes_total"], objs[-1]["files_total"]
+    eq((r.rc, r.stdout), (0, f"succeeded {total}/{total} {files}/{files} \n"),
+       "text to a pipe")
+
+
+def test_jobs_follow_on_a_terminal(t):
+    """On a terminal a state's line is redrawn in place as its progress
+    moves; each new state starts a line of its own."""
+    import pty
+    rid = "org/follow-tty"
+    seed_big(t, rid, 8 * MiB, 73)
+    t.start_daemon()
+    config_set(t, "download.bandwidth-limit", 8_000_000)
+    job = harness.require_job(t.cli("download", rid, "--detach"))
+    leader, follower = pty.openpty()
+    p = subprocess.Popen([harness.HFHUB_CLI, "jobs", "follow", str(job["id"])],
+                         env=t.cli_env({"COLUMNS": "100"}), stdin=subprocess.DEVNULL,
+                         stdout=follower, stderr=subprocess.PIPE, cwd=t.tmp)
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the last writer is gone
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    eq(p.wait(60), 0, f"exit status ({p.stderr.read()!r})")
+    p.stderr.close()
+    text = drawn.decode("utf-8").replace("\r\n", "\n")
+    lines = text.split("\n")
+    eq(lines[-1], "", "ends with a newline")
+    shown = [line.split("\r\x1b[K")[-1] for line in lines[:-1]]
+    eq([line.split()[0] for line in shown], ["running", "succeeded"],
+       f"one line per state: {shown}")
+    check(lines[0].count("\r\x1b[K") >= 3, f"the running line is redrawn: {lines[0]!r}")
+    check(shown[1].endswith("(100%)"), f"the last line, complete: {shown[1]!r}")
 
 
 def small_filesystem(t, size_mib):
