@@ -4,6 +4,7 @@
 #define G_LOG_DOMAIN "HfhubCli"
 
 #include <glib/gi18n.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "hfhub-cli-commands.h"
@@ -370,6 +371,17 @@ act_on_job(HfhubCli *cli, guint64 id, Action action, JsonArray *done, GError **e
 
 /* JSON: {"jobs": [job…], "errors": [{"id", "name", "message"}…]}, plus
  * "error" (the first error) when there is one, like any failed command */
+/* whether hfhubd's @message already says which job ("job 12 has …"), so
+ * that it needs no "job 12:" in front */
+static gboolean
+names_job(const gchar *message, const gchar *id)
+{
+	g_autofree gchar *needle = g_strdup_printf("job %s", id);
+	const gchar *at = strstr(message, needle);
+
+	return at != NULL && !g_ascii_isdigit(at[strlen(needle)]);
+}
+
 static gint
 run_action(HfhubCli *cli, gint argc, gchar **argv, Action action, const gchar *summary)
 {
@@ -414,6 +426,8 @@ run_action(HfhubCli *cli, gint argc, gchar **argv, Action action, const gchar *s
 			if (first_error == NULL)
 				first_error = hfhub_json_error_object(name, message);
 			json_array_add_element(errors, entry);
+		} else if (names_job(message, id_str)) {
+			hfhub_console_print_error(&cli->console, message);
 		} else {
 			g_autofree gchar *text =
 				/* TRANSLATORS: %s is a job ID, then the error message */

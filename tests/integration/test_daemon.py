@@ -59,6 +59,10 @@ def test_bad_input_named_errors(t):
     r = t.cli("jobs", "show", "999")
     eq(r.rc, 4, "exit status of jobs show 999")
     eq(r.error_name, ERR + "JobNotFound", "error name of jobs show 999")
+    # several IDs: each error names its job, once
+    r = t.cli("jobs", "cancel", "999", "1000", json_out=False)
+    eq((r.rc, r.stderr), (4, "hfhub: there is no job 999\nhfhub: there is no job 1000\n"),
+       "jobs cancel 999 1000 (text)")
 
     r = t.cli("jobs", "show", "abc")
     eq(r.rc, 2, "exit status of jobs show abc (usage)")
