@@ -904,7 +904,8 @@ lock_wait(GPollFD *pollfd, gboolean have_pollfd)
 }
 
 static HfhubFileLock *
-file_lock_wait_loop(const gchar *path, gint fd, GCancellable *cancellable, GError **error)
+file_lock_wait_loop(const gchar *path, gint fd, GCancellable *cancellable,
+		    HfhubFileLockWaitFunc waiting, gpointer user_data, GError **error)
 {
 	GPollFD pollfd = { 0 };
 	gboolean have_pollfd = g_cancellable_make_pollfd(cancellable, &pollfd);
@@ -917,6 +918,8 @@ file_lock_wait_loop(const gchar *path, gint fd, GCancellable *cancellable, GErro
 			break;
 		}
 		lock = file_lock_attempt(path, fd, &busy, error);
+		if (busy && waiting != NULL)
+			waiting(user_data);
 		if (busy)
 			lock_wait(&pollfd, have_pollfd);
 		if (busy && polls % LOCK_LOG_EVERY_POLLS == 0)
@@ -960,6 +963,13 @@ hfhub_file_lock_has_waiters(const gchar *path)
 HfhubFileLock *
 hfhub_file_lock_acquire(const gchar *path, GCancellable *cancellable, GError **error)
 {
+	return hfhub_file_lock_acquire_full(path, cancellable, NULL, NULL, error);
+}
+
+HfhubFileLock *
+hfhub_file_lock_acquire_full(const gchar *path, GCancellable *cancellable,
+			     HfhubFileLockWaitFunc waiting, gpointer user_data, GError **error)
+{
 	HfhubFileLock *lock;
 	gint fd;
 
@@ -973,7 +983,7 @@ hfhub_file_lock_acquire(const gchar *path, GCancellable *cancellable, GError **e
 	if (fd < 0)
 		return NULL;
 	waiters_add(path, 1);
-	lock = file_lock_wait_loop(path, fd, cancellable, error);
+	lock = file_lock_wait_loop(path, fd, cancellable, waiting, user_data, error);
 	waiters_add(path, -1);
 	if (lock == NULL)
 		g_close(fd, NULL);

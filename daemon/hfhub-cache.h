@@ -163,6 +163,12 @@ typedef struct _HfhubFileLock HfhubFileLock;
  * (HFHUB_ERROR_CANCELLED). Creates the parent directories. */
 HfhubFileLock *
 hfhub_file_lock_acquire(const gchar *path, GCancellable *cancellable, GError **error);
+typedef void (*HfhubFileLockWaitFunc)(gpointer user_data);
+/* The same; @waiting(@user_data) is called before each wait while someone
+ * else holds the lock (about every 100 ms), e.g. to follow what they write. */
+HfhubFileLock *
+hfhub_file_lock_acquire_full(const gchar *path, GCancellable *cancellable,
+			     HfhubFileLockWaitFunc waiting, gpointer user_data, GError **error);
 /* NULL without error when someone else holds it. */
 HfhubFileLock *
 hfhub_file_lock_try(const gchar *path, GError **error);

@@ -204,15 +204,48 @@ note_reason(Download *dl, const gchar *reason)
 	hfhub_engine_note_job_reason(dl->engine, dl->job, reason);
 }
 
+static void
+add_progress(Download *dl, gint64 delta)
+{
+	g_atomic_pointer_add(&dl->bytes_done, (gssize)delta);
+}
+
+typedef struct {
+	Download *dl;
+	const HfhubRepoFile *file;
+	const gchar *partial; /* where the other transfer writes */
+	guint64 shown;	      /* of its bytes, counted in our progress */
+} SharedProgress;
+
+/* while we wait, the other transfer's bytes are our progress too */
+static void
+follow_shared_partial(gpointer user_data)
+{
+	SharedProgress *sp = user_data;
+	GStatBuf st;
+	guint64 size = 0;
+
+	if (g_stat(sp->partial, &st) == 0)
+		size = MIN((guint64)st.st_size, sp->file->size);
+	if (size != sp->shown)
+		add_progress(sp->dl, (gint64)size - (gint64)sp->shown);
+	sp->shown = size;
+}
+
 /* Takes the blob's lock; when another transfer (another job, or a Python
- * process) holds it, says so and waits: its bytes are ours when it ends. */
+ * process) holds it, says so and waits, showing its progress on @partial:
+ * its bytes are ours when it ends. *@counted: how many of them are in our
+ * progress now, for the caller to settle without a dip. */
 static HfhubFileLock *
-lock_blob(Download *dl, const HfhubRepoFile *file, const gchar *lock_path, GError **error)
+lock_blob(Download *dl, const HfhubRepoFile *file, const gchar *lock_path, const gchar *partial,
+	  guint64 *counted, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
 	HfhubFileLock *lock = hfhub_file_lock_try(lock_path, &error_local);
 	g_autofree gchar *reason = NULL;
+	SharedProgress sp = { dl, file, partial, 0 };
 
+	*counted = 0;
 	if (lock != NULL)
 		return lock;
 	if (error_local != NULL) {
@@ -221,7 +254,12 @@ lock_blob(Download *dl, const HfhubRepoFile *file, const gchar *lock_path, GErro
 	}
 	reason = g_strdup_printf("waiting for another transfer of %s", file->path);
 	note_reason(dl, reason);
-	lock = hfhub_file_lock_acquire(lock_path, dl->abort, error);
+	lock = hfhub_file_lock_acquire_full(lock_path, dl->abort, follow_shared_partial, &sp,
+					    error);
+	if (lock != NULL)
+		*counted = sp.shown;
+	else
+		add_progress(dl, -(gint64)sp.shown);
 	note_reason(dl, "");
 	return lock;
 }
@@ -245,12 +283,6 @@ write_all(int fd, const guint8 *buf, gsize len, GError **error)
 		len -= (gsize)n;
 	}
 	return TRUE;
-}
-
-static void
-add_progress(Download *dl, gint64 delta)
-{
-	g_atomic_pointer_add(&dl->bytes_done, (gssize)delta);
 }
 
 /* Content-Range "bytes START-END/TOTAL" → START */
@@ -415,8 +447,11 @@ transfer(Download *dl, const HfhubRepoFile *file, int fd, guint64 *offset, Hfhub
 /* Fills @incomplete until it holds the verified file; resumes what is
  * there, retries transient failures while bytes keep coming, and starts
  * over once after a checksum mismatch. */
+/* *@counted: bytes of the file already in the progress (shown while
+ * another transfer made them), settled once the partial is measured */
 static gboolean
-fetch_verified(Download *dl, const HfhubRepoFile *file, const gchar *incomplete, GError **error)
+fetch_verified(Download *dl, const HfhubRepoFile *file, const gchar *incomplete, guint64 *counted,
+	       GError **error)
 {
 	HfhubHashKind kind = file->lfs_oid != NULL ? HFHUB_HASH_SHA256 : HFHUB_HASH_GIT_BLOB;
 	const gchar *expected = hfhub_repo_file_etag(file);
@@ -464,9 +499,11 @@ fetch_verified(Download *dl, const HfhubRepoFile *file, const gchar *incomplete,
 				close(fd);
 				return FALSE;
 			}
-			add_progress(dl, (gint64)offset);
 			g_debug("%s: resuming at %" G_GUINT64_FORMAT, file->path, offset);
 		}
+		/* what is on disk now counts, instead of what was shown of it */
+		add_progress(dl, (gint64)offset - (gint64)*counted);
+		*counted = 0;
 		for (;;) {
 			g_autoptr(GError) error_local = NULL;
 			guint64 before = offset;
@@ -518,9 +555,10 @@ fetch_into_cache(Download *dl, const HfhubRepoFile *file, GError **error)
 	g_autofree gchar *lock_path = hfhub_cache_repo_lock_path(dl->cache, etag);
 	g_autofree gchar *incomplete = hfhub_cache_repo_incomplete_path(dl->cache, etag);
 	g_autoptr(HfhubFileLock) lock = NULL;
+	guint64 counted = 0;
 
 	/* the lock huggingface_hub takes for the same blob */
-	lock = lock_blob(dl, file, lock_path, error);
+	lock = lock_blob(dl, file, lock_path, incomplete, &counted, error);
 	if (lock == NULL)
 		return FALSE;
 	/* without a real lock (no flock here) a stable name could be shared
@@ -531,8 +569,10 @@ fetch_into_cache(Download *dl, const HfhubRepoFile *file, GError **error)
 	}
 	if (dl->force || !hfhub_cache_repo_has_blob(dl->cache, etag, file->size)) {
 		note_file(dl, file, "partial", incomplete);
-		if (!fetch_verified(dl, file, incomplete, error))
+		if (!fetch_verified(dl, file, incomplete, &counted, error)) {
+			add_progress(dl, -(gint64)counted);
 			return FALSE;
+		}
 		if (!hfhub_cache_repo_publish_blob(dl->cache, incomplete, etag, error))
 			return FALSE;
 		note_file(dl, file, "done", NULL);
@@ -541,7 +581,7 @@ fetch_into_cache(Download *dl, const HfhubRepoFile *file, GError **error)
 		return hfhub_cache_repo_link_snapshot_full(dl->cache, dl->commit, file->path, etag,
 							   HFHUB_CACHE_LINK_NEW_BLOB, error);
 	}
-	add_progress(dl, (gint64)file->size);
+	add_progress(dl, (gint64)file->size - (gint64)counted);
 	return hfhub_cache_repo_link_snapshot(dl->cache, dl->commit, file->path, etag, error);
 }
 
@@ -552,23 +592,26 @@ fetch_into_local_dir(Download *dl, const HfhubRepoFile *file, GError **error)
 	g_autofree gchar *lock_path = hfhub_local_dir_lock_path(dl->local_dir, file->path, error);
 	g_autofree gchar *incomplete = NULL;
 	g_autoptr(HfhubFileLock) lock = NULL;
+	guint64 counted = 0;
 
 	if (lock_path == NULL)
 		return FALSE;
 	incomplete = hfhub_local_dir_incomplete_path(dl->local_dir, file->path, etag, error);
 	if (incomplete == NULL)
 		return FALSE;
-	lock = lock_blob(dl, file, lock_path, error);
+	lock = lock_blob(dl, file, lock_path, incomplete, &counted, error);
 	if (lock == NULL)
 		return FALSE;
 	if (!dl->force &&
 	    hfhub_local_dir_is_up_to_date(dl->local_dir, file->path, etag, file->size)) {
-		add_progress(dl, (gint64)file->size);
+		add_progress(dl, (gint64)file->size - (gint64)counted);
 		return TRUE;
 	}
 	note_file(dl, file, "partial", incomplete);
-	if (!fetch_verified(dl, file, incomplete, error))
+	if (!fetch_verified(dl, file, incomplete, &counted, error)) {
+		add_progress(dl, -(gint64)counted);
 		return FALSE;
+	}
 	if (!hfhub_local_dir_publish(dl->local_dir, incomplete, file->path, error))
 		return FALSE;
 	note_file(dl, file, "done", NULL);

@@ -76,12 +76,18 @@ def test_two_jobs_one_transfer(t):
     sha = seed_big(t, rid, size, 32)
     t.start_daemon()
     a, b = start_two(t, rid, size, stall_s=3)
-    wait_for(lambda: "waiting for another transfer of big.safetensors"
-             in t.job_not_final(b)["state_reason"], 10, "job B to say it waits for A's transfer")
+
+    def b_waits_and_shows_a_progress():
+        j = t.job_not_final(b)
+        return j if "waiting for another transfer of big.safetensors" in j["state_reason"] \
+            and j["bytes_done"] >= 4 * MiB else None
+    # A had written 4 MiB before B was asked for: B shows them while it waits
+    wait_for(b_waits_and_shows_a_progress, 10, "job B to wait for A's transfer, showing it")
     ja = t.wait_job(a, timeout=60)
     jb = t.wait_job(b, timeout=60)
     eq(ja["state"], "succeeded", "job A")
     eq(jb["state"], "succeeded", "job B")
+    eq(jb["bytes_done"], jb["bytes_total"], "job B's progress at the end")
     eq(cdn_gets(t), 1, "GETs of the file's bytes at the CDN (one transfer for two jobs)")
     eq(harness.sha256_file(jb["result"]["path"]), sha, "sha256 of B's file")
     eq(incomplete(t, rid), [], ".incomplete files left")
@@ -93,6 +99,12 @@ def test_cancel_one_of_two(t):
     sha = seed_big(t, rid, size, 33)
     t.start_daemon()
     a, b = start_two(t, rid, size, stall_s=5)
+    # B's progress, from now to its end, as JSON Lines
+    follow = subprocess.Popen([harness.HFHUB_CLI, "--json", "jobs", "follow", str(b)],
+                              env=t.cli_env(None), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: t.job_not_final(b)["bytes_done"] >= 4 * MiB, 10,
+             "job B to show A's 4 MiB")
     r = t.cli("jobs", "cancel", a)
     eq(r.rc, 0, f"hfhub jobs cancel {a}")
     ja = t.wait_job(a, timeout=30)
@@ -109,6 +121,11 @@ def test_cancel_one_of_two(t):
           f"B continued from {ranges[0]}, A had written 4 MiB or more")
     served = sum(st["bytes_served"] for st in stats)
     check(served <= size + MiB, f"bytes served {served} for a file of {size}")
+    out, err = follow.communicate(timeout=30)
+    eq(follow.returncode, 0, f"jobs follow {b}: {err}")
+    done = [json.loads(line)["bytes_done"] for line in out.splitlines()]
+    eq(done, sorted(done), "B's progress never went back, across the hand-over")
+    eq(done[-1], size, "B's progress at the end")
 
 
 def test_pause_one_of_two(t):
