@@ -16,6 +16,7 @@ struct _HfhubDesktop {
 	gboolean system_bus_pending;
 	gint inhibit_fd; /* -1 when not held */
 	gboolean inhibit_pending;
+	guint sleep_subscription;
 };
 
 G_DEFINE_FINAL_TYPE(HfhubDesktop, hfhub_desktop, G_TYPE_OBJECT)
@@ -91,6 +92,23 @@ update_inhibitor(HfhubDesktop *self)
 		release_inhibitor(self);
 }
 
+/* A forced suspend (the lid, or root) does not wait for our inhibitor:
+ * the engine stops the transfers, and starts them again on fresh
+ * connections when the machine wakes. */
+static void
+prepare_for_sleep_cb(GDBusConnection *connection, const gchar *sender, const gchar *path,
+		     const gchar *interface, const gchar *signal, GVariant *parameters,
+		     gpointer user_data)
+{
+	HfhubDesktop *self = HFHUB_DESKTOP(user_data);
+	gboolean sleeping;
+
+	if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(b)")))
+		return;
+	g_variant_get(parameters, "(b)", &sleeping);
+	hfhub_engine_set_sleeping(self->engine, sleeping);
+}
+
 static void
 system_bus_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -99,10 +117,16 @@ system_bus_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 	self->system_bus_pending = FALSE;
 	self->system_bus = g_bus_get_finish(res, &error);
-	if (self->system_bus == NULL)
+	if (self->system_bus == NULL) {
 		g_debug("no system bus, no sleep inhibitor: %s", error->message);
-	else
+	} else {
+		self->sleep_subscription = g_dbus_connection_signal_subscribe(
+			self->system_bus, "org.freedesktop.login1",
+			"org.freedesktop.login1.Manager", "PrepareForSleep",
+			"/org/freedesktop/login1", NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+			prepare_for_sleep_cb, self, NULL);
 		update_inhibitor(self);
+	}
 	g_object_unref(self);
 }
 
@@ -225,6 +249,9 @@ hfhub_desktop_dispose(GObject *object)
 	if (self->engine != NULL)
 		g_signal_handlers_disconnect_by_data(self->engine, self);
 	release_inhibitor(self);
+	if (self->sleep_subscription != 0)
+		g_dbus_connection_signal_unsubscribe(self->system_bus, self->sleep_subscription);
+	self->sleep_subscription = 0;
 	g_clear_object(&self->system_bus);
 	g_clear_object(&self->engine);
 	g_clear_object(&self->cancellable);

@@ -1,5 +1,6 @@
 /* HfhubDesktop: what a session service owes the desktop. While transfers
- * run it holds a logind sleep inhibitor, and when a job nobody follows
+ * run it holds a logind sleep inhibitor (and a forced suspend stops them
+ * until the machine wakes up), and when a job nobody follows
  * (detached, or its caller went with an earlier hfhubd) ends it sends a
  * notification (desktop.notifications). Both are silent where no logind or notification
  * server exists, and never block the main loop. */

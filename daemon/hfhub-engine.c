@@ -28,6 +28,8 @@ struct _HfhubEngine {
 	guint schedule_source; /* idle */
 	guint persist_source;  /* periodic progress persistence */
 	gboolean shutting_down;
+	gboolean sleeping;  /* between logind's PrepareForSleep(true) and (false) */
+	guint sleep_source; /* in case the wake-up signal never comes */
 	gchar *owner_session;
 };
 
@@ -71,6 +73,7 @@ hfhub_engine_dispose(GObject *object)
 	g_clear_handle_id(&self->schedule_source, g_source_remove);
 	g_clear_handle_id(&self->persist_source, g_source_remove);
 	g_clear_handle_id(&self->policy_source, g_source_remove);
+	g_clear_handle_id(&self->sleep_source, g_source_remove);
 	if (self->network != NULL)
 		g_signal_handlers_disconnect_by_data(self->network, self);
 	if (self->config != NULL)
@@ -595,6 +598,11 @@ policy_allows(HfhubEngine *self, HfhubJob *job, GDateTime *now, gchar **reason, 
 	gint64 edge = 0;
 
 	*next_change = 0;
+	/* not a policy of the job's, but it stops and holds it the same way */
+	if (self->sleeping) {
+		*reason = g_strdup("waiting for the machine to wake up");
+		return FALSE;
+	}
 	hfhub_job_lookup_option(job, "window", "&s", &window);
 	hfhub_job_lookup_option(job, "unmetered-only", "b", &unmetered_only);
 	if (hfhub_job_lookup_option(job, "start-at", "x", &start_at) &&
@@ -695,6 +703,40 @@ static void
 network_changed_cb(GObject *monitor, GParamSpec *pspec, gpointer user_data)
 {
 	schedule(HFHUB_ENGINE(user_data));
+}
+
+/* The monotonic clock stands still while the machine sleeps: this fires
+ * only after that long *awake* without the wake-up signal (a logind that
+ * restarted, a lost connection), so that transfers never wait forever. */
+#define SLEEP_FALLBACK_S 120
+
+static gboolean
+sleep_fallback_cb(gpointer user_data)
+{
+	HfhubEngine *self = HFHUB_ENGINE(user_data);
+
+	self->sleep_source = 0;
+	g_message("no wake-up signal from logind after %d s awake: transfers go on",
+		  SLEEP_FALLBACK_S);
+	hfhub_engine_set_sleeping(self, FALSE);
+	return G_SOURCE_REMOVE;
+}
+
+void
+hfhub_engine_set_sleeping(HfhubEngine *self, gboolean sleeping)
+{
+	g_return_if_fail(HFHUB_IS_ENGINE(self));
+
+	if (self->sleeping == sleeping)
+		return;
+	g_debug("%s", sleeping ? "the machine goes to sleep: transfers stop"
+			       : "the machine woke up: transfers go on");
+	self->sleeping = sleeping;
+	g_clear_handle_id(&self->sleep_source, g_source_remove);
+	if (sleeping)
+		self->sleep_source =
+			g_timeout_add_seconds(SLEEP_FALLBACK_S, sleep_fallback_cb, self);
+	schedule(self);
 }
 
 static void

@@ -109,6 +109,12 @@ hfhub_engine_set_owner_session(HfhubEngine *self, const gchar *session);
 const gchar *
 hfhub_engine_get_owner_session(HfhubEngine *self);
 
+/* The machine is about to sleep (@sleeping) or woke up: running transfers
+ * stop and wait, then go on with fresh connections (their old ones may be
+ * dead, and would only be noticed by the stall watchdog). */
+void
+hfhub_engine_set_sleeping(HfhubEngine *self, gboolean sleeping);
+
 /* Someone waits for it: a caller of this session that did not --detach.
  * The others (detached, or of an earlier daemon) are background work. */
 gboolean

@@ -70,6 +70,16 @@ class Mocks:
                            capture_output=True, text=True, timeout=20)
         return p.returncode, p.stdout
 
+    def prepare_for_sleep(self, sleeping):
+        """logind's signal around a suspend: True before, False after."""
+        p = subprocess.run(["gdbus", "call", "--address", self.system, "--dest",
+                            "org.freedesktop.login1", "--object-path", "/org/freedesktop/login1",
+                            "--method", "org.freedesktop.DBus.Mock.EmitSignal",
+                            "org.freedesktop.login1.Manager", "PrepareForSleep", "b",
+                            f"[<{'true' if sleeping else 'false'}>]"],
+                           capture_output=True, text=True, timeout=20)
+        eq(p.returncode, 0, f"PrepareForSleep({sleeping}) from the logind mock: {p.stderr}")
+
     def inhibitors(self):
         rc, out = self.call_system("ListInhibitors")
         return out if rc == 0 else ""
@@ -119,6 +129,39 @@ def test_sleep_inhibited_while_transferring(t, m):
     check("'sleep'" in out and "'block'" in out, f"inhibitor mode: {out.strip()}")
     eq(t.wait_job(job["id"], timeout=30)["state"], "succeeded", "the download")
     wait_for(lambda: "hfhub" not in m.inhibitors(), 10, "the inhibitor to be released")
+
+
+@with_mocks
+def test_suspend_stops_and_wake_resumes(t, m):
+    """A forced suspend (the lid) does not wait for the inhibitor: the
+    transfer stops at PrepareForSleep(true) and goes on at once, on a new
+    connection, at PrepareForSleep(false), instead of waiting for the
+    stall watchdog to notice a dead connection."""
+    rid = "org/sleepy"
+    size = 8 * MiB
+    desc = t.emu.seed({"id": rid, "files": {"big.safetensors": {"size": size, "seed": 52}}})
+    t.start_daemon(env={"DBUS_SYSTEM_BUS_ADDRESS": m.system})
+    eq(t.cli("daemon", "config", "set", "download.bandwidth-limit", "1000000").rc, 0,
+       "a bandwidth limit, so that the transfer lasts")
+    job = harness.require_job(t.cli("download", rid, "big.safetensors", "--detach"))
+    wait_for(lambda: t.job_not_final(job["id"])["bytes_done"] >= MiB, 20, "1 MiB transferred")
+    m.prepare_for_sleep(True)
+    j = wait_for(lambda: (lambda x: x if x["state"] == "queued" else None)(
+        t.job_not_final(job["id"])), 10, "the job to stop before the sleep")
+    eq(j["state_reason"], "waiting for the machine to wake up", "why it waits")
+    wait_for(lambda: "hfhub" not in m.inhibitors(), 10, "the inhibitor to be released")
+    t.emu.reset_counters()
+    m.prepare_for_sleep(False)
+    eq(t.cli("daemon", "config", "set", "download.bandwidth-limit", "0").rc, 0, "no limit")
+    final = t.wait_job(job["id"], timeout=30)
+    eq(final["state"], "succeeded", f"after the wake-up (error {final.get('error')})")
+    ranges = [rg for st in harness.cdn_paths(t.emu.counters()).values()
+              for rg in st.get("ranges", [])]
+    eq(len(ranges), 1, f"one request after the wake-up, ranged: {ranges}")
+    check(int(ranges[0].split("=")[1].split("-")[0]) >= MiB,
+          f"it went on from where it stopped: {ranges}")
+    eq(harness.sha256_file(final["result"]["path"]), desc["files"]["big.safetensors"]["sha256"],
+       "sha256 of the file")
 
 
 @with_mocks
