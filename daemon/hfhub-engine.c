@@ -28,8 +28,9 @@ struct _HfhubEngine {
 	guint schedule_source; /* idle */
 	guint persist_source;  /* periodic progress persistence */
 	gboolean shutting_down;
-	gboolean sleeping;  /* between logind's PrepareForSleep(true) and (false) */
-	guint sleep_source; /* in case the wake-up signal never comes */
+	GHashTable *net_waits; /* HfhubJob → NetWait*: jobs the network failed */
+	gboolean sleeping;     /* between logind's PrepareForSleep(true) and (false) */
+	guint sleep_source;    /* in case the wake-up signal never comes */
 	gchar *owner_session;
 };
 
@@ -37,6 +38,28 @@ G_DEFINE_FINAL_TYPE(HfhubEngine, hfhub_engine, G_TYPE_OBJECT)
 
 enum { SIGNAL_JOB_ADDED, SIGNAL_JOB_REMOVED, SIGNAL_STATUS_CHANGED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST];
+
+/* A job whose run failed on the network or on the Hub's side (5xx), once
+ * its own retries were spent, waits and tries again: after 5 s, then twice
+ * as long each time up to 10 min, and at once when the network comes
+ * back. After NET_PATIENCE_S of that it fails. */
+#define NET_FIRST_WAIT_S 5
+#define NET_MAX_WAIT_S	 (10 * 60)
+#define NET_PATIENCE_S	 (24 * 3600)
+
+typedef struct {
+	guint failures;
+	gint64 since;	 /* UNIX seconds of the first failure */
+	gint64 next_try; /* UNIX seconds; 0: at once */
+	gchar *error;	 /* the last one, for people */
+} NetWait;
+
+static void
+net_wait_free(NetWait *w)
+{
+	g_free(w->error);
+	g_free(w);
+}
 
 /* how often the progress of running jobs is written to the store */
 #define PERSIST_INTERVAL_S 1
@@ -81,6 +104,7 @@ hfhub_engine_dispose(GObject *object)
 	g_clear_pointer(&self->download_throttle, hfhub_throttle_free);
 	g_clear_pointer(&self->upload_throttle, hfhub_throttle_free);
 	g_clear_pointer(&self->running, g_hash_table_unref);
+	g_clear_pointer(&self->net_waits, g_hash_table_unref);
 	g_clear_pointer(&self->jobs, g_hash_table_unref);
 	g_clear_pointer(&self->kinds, g_hash_table_unref);
 	g_clear_object(&self->store);
@@ -113,6 +137,8 @@ hfhub_engine_init(HfhubEngine *self)
 	self->kinds = g_hash_table_new(g_str_hash, g_str_equal);
 	self->jobs = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_object_unref);
 	self->running = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)run_data_free);
+	self->net_waits =
+		g_hash_table_new_full(NULL, NULL, g_object_unref, (GDestroyNotify)net_wait_free);
 }
 
 static void
@@ -406,6 +432,37 @@ hfhub_engine_note_job_reason(HfhubEngine *self, HfhubJob *job, const gchar *reas
 				   (GDestroyNotify)reason_update_free);
 }
 
+/* TRUE when @error (the end of a run) is the network's or the Hub's and
+ * the job should wait and try again rather than fail */
+static gboolean
+wait_for_network(HfhubEngine *self, HfhubJob *job, const GError *error)
+{
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	NetWait *w = g_hash_table_lookup(self->net_waits, job);
+	guint wait_s;
+
+	if (!g_error_matches(error, HFHUB_ERROR, HFHUB_ERROR_NETWORK) &&
+	    !g_error_matches(error, HFHUB_ERROR, HFHUB_ERROR_SERVER))
+		return FALSE;
+	if (w == NULL) {
+		w = g_new0(NetWait, 1);
+		w->since = now;
+		g_hash_table_insert(self->net_waits, g_object_ref(job), w);
+	}
+	if (now - w->since > NET_PATIENCE_S) {
+		g_hash_table_remove(self->net_waits, job);
+		return FALSE;
+	}
+	wait_s = MIN(NET_FIRST_WAIT_S << MIN(w->failures, 10u), NET_MAX_WAIT_S);
+	w->failures++;
+	w->next_try = now + wait_s;
+	g_free(w->error);
+	w->error = g_strdup(error->message);
+	g_debug("job %" G_GUINT64_FORMAT ": %s; trying again in %u s", hfhub_job_get_id(job),
+		error->message, wait_s);
+	return TRUE;
+}
+
 static void
 job_run_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -428,6 +485,8 @@ job_run_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_object_unref(job);
 		return;
 	}
+	if (result != NULL || stop == STOP_CANCEL || stop == STOP_PAUSE)
+		g_hash_table_remove(self->net_waits, job);
 	if (result != NULL) {
 		g_variant_unref(rec->result);
 		/* a full reference, or a floating one: either way ours now */
@@ -439,6 +498,9 @@ job_run_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		/* back in the queue; the scheduler says what it waits for */
 		set_state_or_warn(self, job, HFHUB_JOB_STATE_QUEUED,
 				  stop == STOP_YIELD ? "gave its place to an interactive job" : "");
+	} else if (stop == STOP_NONE && wait_for_network(self, job, error)) {
+		/* back in the queue; the scheduler says until when */
+		set_state_or_warn(self, job, HFHUB_JOB_STATE_QUEUED, "");
 	} else if (stop == STOP_CANCEL ||
 		   g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 		if (kind->discard != NULL)
@@ -596,11 +658,21 @@ policy_allows(HfhubEngine *self, HfhubJob *job, GDateTime *now, gchar **reason, 
 	gint64 start_at = 0;
 	HfhubWindow w;
 	gint64 edge = 0;
+	NetWait *net;
 
 	*next_change = 0;
 	/* not a policy of the job's, but it stops and holds it the same way */
 	if (self->sleeping) {
 		*reason = g_strdup("waiting for the machine to wake up");
+		return FALSE;
+	}
+	net = g_hash_table_lookup(self->net_waits, job);
+	if (net != NULL && net->next_try > g_date_time_to_unix(now)) {
+		g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(net->next_try);
+		g_autofree gchar *at = g_date_time_format(t, "%H:%M:%S");
+		*reason = g_strdup_printf("waiting for the network (%s); next try at %s",
+					  net->error, at);
+		*next_change = net->next_try;
 		return FALSE;
 	}
 	hfhub_job_lookup_option(job, "window", "&s", &window);
@@ -705,6 +777,22 @@ network_changed_cb(GObject *monitor, GParamSpec *pspec, gpointer user_data)
 	schedule(HFHUB_ENGINE(user_data));
 }
 
+/* a network (back): the jobs it failed try again now */
+static void
+network_available_cb(GNetworkMonitor *monitor, gboolean available, gpointer user_data)
+{
+	HfhubEngine *self = HFHUB_ENGINE(user_data);
+	GHashTableIter iter;
+	gpointer value;
+
+	if (!available)
+		return;
+	g_hash_table_iter_init(&iter, self->net_waits);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		((NetWait *)value)->next_try = 0;
+	schedule(self);
+}
+
 /* The monotonic clock stands still while the machine sleeps: this fires
  * only after that long *awake* without the wake-up signal (a logind that
  * restarted, a lost connection), so that transfers never wait forever. */
@@ -806,6 +894,8 @@ hfhub_engine_load(HfhubEngine *self, GError **error)
 		self->network = g_network_monitor_get_default();
 		g_signal_connect(self->network, "notify::network-metered",
 				 G_CALLBACK(network_changed_cb), self);
+		g_signal_connect(self->network, "network-changed", G_CALLBACK(network_available_cb),
+				 self);
 	}
 	schedule(self);
 	return TRUE;
@@ -973,6 +1063,7 @@ hfhub_engine_cancel_job(HfhubEngine *self, HfhubJob *job, GError **error)
 	}
 	if (kind != NULL && kind->discard != NULL)
 		kind->discard(self, job);
+	g_hash_table_remove(self->net_waits, job);
 	return set_state(self, job, HFHUB_JOB_STATE_CANCELLED, "cancelled", error);
 }
 
@@ -1003,6 +1094,8 @@ hfhub_engine_resume_job(HfhubEngine *self, HfhubJob *job, GError **error)
 		return TRUE;
 	if (!set_state(self, job, HFHUB_JOB_STATE_QUEUED, "", error))
 		return FALSE;
+	/* asked for: a job the network failed tries again at once */
+	g_hash_table_remove(self->net_waits, job);
 	schedule(self);
 	return TRUE;
 }

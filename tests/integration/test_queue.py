@@ -93,6 +93,40 @@ def test_two_jobs_one_transfer(t):
     eq(incomplete(t, rid), [], ".incomplete files left")
 
 
+def test_network_loss_waits_then_goes_on(t):
+    """When its own retries are spent on a network that is gone, a job does
+    not fail: it waits, says until when, and goes on from where it was."""
+    rid = "org/netloss"
+    sha = seed_big(t, rid, 4 * MiB, 41)
+    # the first 1 MiB arrives, then every connection to the CDN is cut
+    # (faults apply in the order they were added)
+    t.emu.add_fault({"kind": "truncate", "host": "cdn", "method": "GET", "path": "/repos/*",
+                     "after_bytes": MiB, "times": 1})
+    t.emu.add_fault({"kind": "reset", "host": "cdn", "method": "GET", "path": "/repos/*",
+                     "times": "forever"})
+    t.start_daemon()
+    job = harness.require_job(t.cli("download", rid, "big.safetensors", "--detach"))
+
+    def waiting():
+        j = t.job_not_final(job["id"])
+        return j if j["state_reason"].startswith("waiting for the network") else None
+    j = wait_for(waiting, 60, "the job to wait for the network")
+    eq(j["state"], "queued", "a job waiting for the network")
+    check(re.search(r"; next try at \d\d:\d\d:\d\d$", j["state_reason"]),
+          f"says until when: {j['state_reason']!r}")
+    eq(j["error"], None, "no error: it has not failed")
+    t.emu.clear_faults()
+    t.emu.reset_counters()
+    final = t.wait_job(job["id"], timeout=60)
+    eq(final["state"], "succeeded", f"state (error {final.get('error')})")
+    eq(harness.sha256_file(final["result"]["path"]), sha, "sha256 of the file")
+    ranges = [rg for st in harness.cdn_paths(t.emu.counters()).values()
+              for rg in st.get("ranges", [])]
+    eq(len(ranges), 1, f"one request once the network is back, ranged: {ranges}")
+    check(int(ranges[0].split("=")[1].split("-")[0]) >= MiB,
+          f"from where it stopped: {ranges}")
+
+
 def test_cancel_one_of_two(t):
     rid = "org/shared-cancel"
     size = 16 * MiB
