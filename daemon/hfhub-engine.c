@@ -52,6 +52,7 @@ typedef struct {
 	gint64 since;	 /* UNIX seconds of the first failure */
 	gint64 next_try; /* UNIX seconds; 0: at once */
 	gchar *error;	 /* the last one, for people */
+	gboolean hub;	 /* the Hub answered with 5xx: not the network */
 } NetWait;
 
 static void
@@ -458,6 +459,7 @@ wait_for_network(HfhubEngine *self, HfhubJob *job, const GError *error)
 	w->next_try = now + wait_s;
 	g_free(w->error);
 	w->error = g_strdup(error->message);
+	w->hub = g_error_matches(error, HFHUB_ERROR, HFHUB_ERROR_SERVER);
 	g_debug("job %" G_GUINT64_FORMAT ": %s; trying again in %u s", hfhub_job_get_id(job),
 		error->message, wait_s);
 	return TRUE;
@@ -670,8 +672,8 @@ policy_allows(HfhubEngine *self, HfhubJob *job, GDateTime *now, gchar **reason, 
 	if (net != NULL && net->next_try > g_date_time_to_unix(now)) {
 		g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(net->next_try);
 		g_autofree gchar *at = g_date_time_format(t, "%H:%M:%S");
-		*reason = g_strdup_printf("waiting for the network (%s); next try at %s",
-					  net->error, at);
+		*reason = g_strdup_printf("waiting for %s (%s); next try at %s",
+					  net->hub ? "the Hub" : "the network", net->error, at);
 		*next_change = net->next_try;
 		return FALSE;
 	}

@@ -127,6 +127,26 @@ def test_network_loss_waits_then_goes_on(t):
           f"from where it stopped: {ranges}")
 
 
+def test_hub_outage_waits_then_goes_on(t):
+    """A Hub that answers 503 for longer than the API retries last: the job
+    waits for the Hub, says so, and goes on when it is back."""
+    rid = "org/outage"
+    sha = seed_big(t, rid, MiB, 42)
+    t.emu.add_fault({"kind": "status", "status": 503, "host": "main",
+                     "path": f"/api/models/{rid}/revision/*", "times": "forever"})
+    t.start_daemon()
+    job = harness.require_job(t.cli("download", rid, "big.safetensors", "--detach"))
+    j = wait_for(lambda: (lambda x: x if x["state_reason"].startswith("waiting for the Hub")
+                          else None)(t.job_not_final(job["id"])),
+                 60, "the job to wait for the Hub")
+    check("503" in j["state_reason"] and "next try at" in j["state_reason"],
+          f"says why and until when: {j['state_reason']!r}")
+    t.emu.clear_faults()
+    final = t.wait_job(job["id"], timeout=60)
+    eq(final["state"], "succeeded", f"state (error {final.get('error')})")
+    eq(harness.sha256_file(final["result"]["path"]), sha, "sha256 of the file")
+
+
 def test_cancel_one_of_two(t):
     rid = "org/shared-cancel"
     size = 16 * MiB
