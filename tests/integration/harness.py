@@ -33,6 +33,7 @@ import http.client
 import http.server
 import json
 import os
+import pty
 import random
 import re
 import select
@@ -782,6 +783,31 @@ class Case:
         if r.rc != 0 or not isinstance(r.json, dict) or not isinstance(r.json.get("jobs"), list):
             raise Failure(f"hfhub jobs ls failed: exit {r.rc}, {r.stdout.strip()}")
         return r.json["jobs"]
+
+    def cli_on_terminal(self, args, stream="stdout", env=None, timeout=60):
+        """hfhub ARGS with @stream ("stdout" or "stderr") on a pseudo-terminal
+        → (exit status, what it drew there, the other stream)."""
+        leader, follower = pty.openpty()
+        other = subprocess.PIPE
+        p = subprocess.Popen([HFHUB_CLI] + [str(a) for a in args], env=self.cli_env(env),
+                             stdin=subprocess.DEVNULL, cwd=self.tmp,
+                             stdout=follower if stream == "stdout" else other,
+                             stderr=follower if stream == "stderr" else other)
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the last writer is gone
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        os.close(leader)
+        pipe = p.stderr if stream == "stdout" else p.stdout
+        rest = pipe.read()
+        pipe.close()
+        return p.wait(timeout), drawn.decode("utf-8", "replace"), rest.decode("utf-8", "replace")
 
     def stored_job_files(self, job_id):
         """The job's file rows as the daemon last committed them to its

@@ -167,7 +167,6 @@ def test_hf_variables_without_effect_are_named(t):
     """huggingface_hub#4219: a variable that is silently ignored makes users
     think something is broken. hfhub names each one it does not honour, and
     HF_HUB_DISABLE_PROGRESS_BARS turns the progress bar off on a terminal."""
-    import pty
     rid = "org/env-notes"
     seed(t, rid)
     t.start_daemon()
@@ -184,24 +183,9 @@ def test_hf_variables_without_effect_are_named(t):
 
     def stderr_on_a_terminal(extra):
         """hfhub download with stderr on a pseudo-terminal → what it drew there."""
-        leader, follower = pty.openpty()
-        p = subprocess.Popen([harness.HFHUB_CLI, "download", rid, "--force-download"],
-                             env=t.cli_env(extra), stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=follower, cwd=t.tmp)
-        os.close(follower)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the last writer is gone
-                break
-            if not chunk:
-                break
-            drawn += chunk
-        os.close(leader)
-        eq(p.wait(60), 0, "exit status of a download on a terminal")
-        p.stdout.close()
-        return drawn.decode("utf-8", "replace")
+        rc, drawn, _ = t.cli_on_terminal(["download", rid, "--force-download"], "stderr", extra)
+        eq(rc, 0, "exit status of a download on a terminal")
+        return drawn
     drawn = stderr_on_a_terminal(None)
     check("Downloading" in drawn or "files" in drawn, f"no progress on a terminal: {drawn!r}")
     drawn = stderr_on_a_terminal({"HF_HUB_DISABLE_PROGRESS_BARS": "1"})

@@ -570,30 +570,15 @@ def test_jobs_follow_json_lines(t):
 def test_jobs_follow_on_a_terminal(t):
     """On a terminal a state's line is redrawn in place as its progress
     moves; each new state starts a line of its own."""
-    import pty
     rid = "org/follow-tty"
     seed_big(t, rid, 8 * MiB, 73)
     t.start_daemon()
     config_set(t, "download.bandwidth-limit", 8_000_000)
     job = harness.require_job(t.cli("download", rid, "--detach"))
-    leader, follower = pty.openpty()
-    p = subprocess.Popen([harness.HFHUB_CLI, "jobs", "follow", str(job["id"])],
-                         env=t.cli_env({"COLUMNS": "100"}), stdin=subprocess.DEVNULL,
-                         stdout=follower, stderr=subprocess.PIPE, cwd=t.tmp)
-    os.close(follower)
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: the last writer is gone
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    os.close(leader)
-    eq(p.wait(60), 0, f"exit status ({p.stderr.read()!r})")
-    p.stderr.close()
-    text = drawn.decode("utf-8").replace("\r\n", "\n")
+    rc, drawn, err = t.cli_on_terminal(["jobs", "follow", job["id"]], "stdout",
+                                       {"COLUMNS": "100"})
+    eq(rc, 0, f"exit status ({err!r})")
+    text = drawn.replace("\r\n", "\n")
     lines = text.split("\n")
     eq(lines[-1], "", "ends with a newline")
     shown = [line.split("\r\x1b[K")[-1] for line in lines[:-1]]
