@@ -10,7 +10,6 @@ import json
 import os
 import re
 import secrets
-import subprocess
 import sys
 import time
 
