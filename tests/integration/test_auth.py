@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
 from harness import (ALICE_TOKEN, BOB_TOKEN, ERR, MiB, check, eq, expect_failed,  # noqa: E402
-                     expect_succeeded, wait_for)
+                     wait_for)
 
 KEYRING_PASSWORD = "hfhub-test-keyring-pass"
 SECRETS = "org.freedesktop.secrets"

@@ -8,7 +8,6 @@ bus). TAP on stdout; see harness.py."""
 import os
 import subprocess
 import sys
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

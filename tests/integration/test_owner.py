@@ -6,7 +6,6 @@ cancelling it, owner names of an earlier daemon never matching a caller of
 today, and a job its caller waits for going before background work. TAP on
 stdout; see harness.py."""
 
-import json
 import os
 import subprocess
 import sys

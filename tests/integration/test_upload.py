@@ -8,7 +8,6 @@ wire (parts sent once, no token to the CDN, one commit POST). Interop with
 the official JS client runs when node and tests/peers/node_modules are
 there. TAP on stdout; see harness.py."""
 
-import base64
 import hashlib
 import http.client
 import http.server
