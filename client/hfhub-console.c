@@ -18,6 +18,42 @@
 /* key/value lines: values start in this column, as fwupdmgr does */
 #define KV_VALUE_COLUMN 20
 
+/* What g_print() does in a locale that is not UTF-8, except that the
+ * no-break spaces of g_format_size() ("4.2 MB") become spaces instead of
+ * "?" */
+static gchar *
+to_locale(const gchar *text)
+{
+	g_autoptr(GString) plain = g_string_new(text);
+	const gchar *charset = NULL;
+	gchar *converted;
+
+	g_string_replace(plain, "\u00a0", " ", 0);
+	g_string_replace(plain, "\u202f", " ", 0);
+	g_get_charset(&charset);
+	converted = g_convert_with_fallback(plain->str, (gssize)plain->len, charset, "UTF-8", "?",
+					    NULL, NULL, NULL);
+	return converted != NULL ? converted : g_strdup(plain->str);
+}
+
+static void
+print_in_locale(const gchar *text)
+{
+	g_autofree gchar *out = to_locale(text);
+
+	fputs(out, stdout);
+	fflush(stdout);
+}
+
+static void
+printerr_in_locale(const gchar *text)
+{
+	g_autofree gchar *out = to_locale(text);
+
+	fputs(out, stderr);
+	fflush(stderr);
+}
+
 void
 hfhub_console_init(HfhubConsole *self, gboolean no_color)
 {
@@ -32,6 +68,10 @@ hfhub_console_init(HfhubConsole *self, gboolean no_color)
 	self->color_stdout = want_color && self->stdout_tty && !self->dumb;
 	self->color_stderr = want_color && self->stderr_tty && !self->dumb;
 	self->utf8 = g_get_charset(NULL);
+	if (!self->utf8) {
+		g_set_print_handler(print_in_locale);
+		g_set_printerr_handler(printerr_in_locale);
+	}
 }
 
 /* The width tables must fit: $COLUMNS when set, else the terminal's, else 0

@@ -539,6 +539,10 @@ def test_jobs_ls_fits_the_terminal_and_exports(t):
     eq((rows[1]["state"], rows[1]["state_reason"]), ("queued", reason), "CSV state and why")
     check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rows[0]["updated"]),
           f"CSV time in ISO 8601: {rows[0]['updated']!r}")
+    # a locale that is not UTF-8: plain spaces in sizes, not "?"
+    r = t.cli("jobs", "ls", env={"LC_ALL": "C", "LANG": None}, json_out=False)
+    check("1.0 MB / 1.0 MB (100%)" in r.stdout and "?" not in r.stdout,
+          f"sizes in the C locale: {r.stdout!r}")
     bad = t.cli("jobs", "ls", "--format", "xml", json_out=False)
     eq(bad.rc, 2, "an unknown format is a usage error")
     config_set(t, "policy.window", "")
