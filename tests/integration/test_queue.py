@@ -577,8 +577,9 @@ def test_jobs_follow_on_a_terminal(t):
     rid = "org/follow-tty"
     seed_big(t, rid, 8 * MiB, 73)
     t.start_daemon()
-    config_set(t, "download.bandwidth-limit", 8_000_000)
+    config_set(t, "download.bandwidth-limit", 4_000_000)  # about 2 s of progress
     job = harness.require_job(t.cli("download", rid, "--detach"))
+    wait_for(lambda: t.job_not_final(job["id"])["state"] == "running", 10, "the job to run")
     rc, drawn, err = t.cli_on_terminal(["jobs", "follow", job["id"]], "stdout",
                                        {"COLUMNS": "100"})
     eq(rc, 0, f"exit status ({err!r})")
