@@ -1040,10 +1040,27 @@ assert_fixture_v1_rows(HfhubStore *store)
 	assert_empty_vardict(rec->options);
 }
 
+/* A database left by an older hfhubd (tests/data/schema-vN.sql), opened
+ * by this one: it must come up at the current schema version */
+static HfhubStore *
+open_migrated_store(Fixture *fx, guint version)
+{
+	g_autofree gchar *name = g_strdup_printf("schema-v%u.sql", version);
+	g_autofree gchar *fixture = fixture_file(name);
+	HfhubStore *store;
+
+	fixture_mkdir(fx);
+	load_sql_file(fx->path, fixture);
+	g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, version);
+	store = open_store(fx);
+	g_assert_cmpuint(hfhub_store_get_schema_version(store), ==,
+			 hfhub_store_get_current_schema_version());
+	return store;
+}
+
 static void
 test_migrate_v1(Fixture *fx, gconstpointer user_data)
 {
-	g_autofree gchar *fixture = fixture_file("schema-v1.sql");
 	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
 	g_autofree gchar *schema_migrated = NULL;
 	g_autofree gchar *schema_fresh = NULL;
@@ -1052,13 +1069,7 @@ test_migrate_v1(Fixture *fx, gconstpointer user_data)
 	g_autoptr(GPtrArray) files = NULL;
 	g_autoptr(GError) error = NULL;
 
-	fixture_mkdir(fx);
-	load_sql_file(fx->path, fixture);
-	g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, 1);
-
-	store = open_store(fx);
-	g_assert_cmpuint(hfhub_store_get_schema_version(store), ==,
-			 hfhub_store_get_current_schema_version());
+	store = open_migrated_store(fx, 1);
 	g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==,
 			hfhub_store_get_current_schema_version());
 	assert_fixture_v1_rows(store);
@@ -1087,7 +1098,6 @@ test_migrate_v1(Fixture *fx, gconstpointer user_data)
 static void
 test_migrate_v2(Fixture *fx, gconstpointer user_data)
 {
-	g_autofree gchar *fixture = fixture_file("schema-v2.sql");
 	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
 	g_autofree gchar *schema_migrated = NULL;
 	g_autofree gchar *schema_fresh = NULL;
@@ -1101,13 +1111,7 @@ test_migrate_v2(Fixture *fx, gconstpointer user_data)
 	HfhubStoreAnswerKey key = { "https://hub.example", "model", "org/model", "info", "main" };
 	gint64 fetched = 0;
 
-	fixture_mkdir(fx);
-	load_sql_file(fx->path, fixture);
-	g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, 2);
-
-	store = open_store(fx);
-	g_assert_cmpuint(hfhub_store_get_schema_version(store), ==,
-			 hfhub_store_get_current_schema_version());
+	store = open_migrated_store(fx, 2);
 
 	/* the paused job and its partial file are still there */
 	job = hfhub_store_get_job(store, 1, &error);
@@ -1141,7 +1145,6 @@ test_migrate_v2(Fixture *fx, gconstpointer user_data)
 static void
 test_migrate_v3(Fixture *fx, gconstpointer user_data)
 {
-	g_autofree gchar *fixture = fixture_file("schema-v3.sql");
 	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
 	g_autofree gchar *schema_migrated = NULL;
 	g_autofree gchar *schema_fresh = NULL;
@@ -1154,13 +1157,7 @@ test_migrate_v3(Fixture *fx, gconstpointer user_data)
 	g_autofree gchar *sha1 = NULL;
 	HfhubJobFileRecord *old;
 
-	fixture_mkdir(fx);
-	load_sql_file(fx->path, fixture);
-	g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, 3);
-
-	store = open_store(fx);
-	g_assert_cmpuint(hfhub_store_get_schema_version(store), ==,
-			 hfhub_store_get_current_schema_version());
+	store = open_migrated_store(fx, 3);
 
 	/* the upload's row is there, with the new columns empty */
 	files = hfhub_store_list_job_files(store, 2, &error);
@@ -1224,7 +1221,6 @@ test_migrate_v3(Fixture *fx, gconstpointer user_data)
 static void
 test_migrate_v4(Fixture *fx, gconstpointer user_data)
 {
-	g_autofree gchar *fixture = fixture_file("schema-v4.sql");
 	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
 	g_autofree gchar *schema_migrated = NULL;
 	g_autofree gchar *schema_fresh = NULL;
@@ -1236,13 +1232,7 @@ test_migrate_v4(Fixture *fx, gconstpointer user_data)
 	g_autoptr(GError) error = NULL;
 	HfhubJobFileRecord *row;
 
-	fixture_mkdir(fx);
-	load_sql_file(fx->path, fixture);
-	g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, 4);
-
-	store = open_store(fx);
-	g_assert_cmpuint(hfhub_store_get_schema_version(store), ==,
-			 hfhub_store_get_current_schema_version());
+	store = open_migrated_store(fx, 4);
 
 	job = hfhub_store_get_job(store, 1, &error);
 	g_assert_no_error(error);
