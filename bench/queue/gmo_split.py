@@ -37,20 +37,12 @@ sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
 import dbuswire  # noqa: E402
-
-BUS = harness.BUS_NAME
-ROOT = harness.OBJ_PATH
-MANAGER = harness.IFACE_MANAGER
-REPO = "bench/queue"
+# the queue benchmark's names and /proc readers (run.py does nothing on import)
+from run import BUS, MANAGER, REPO, ROOT, proc_cpu  # noqa: E402
 
 
 def cpu(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
+    return proc_cpu(pid) or 0.0
 
 
 def vm(pid):
