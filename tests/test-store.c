@@ -1058,14 +1058,26 @@ open_migrated_store(Fixture *fx, guint version)
 	return store;
 }
 
+/* the schema of @fx's database is the one a new database gets */
+static void
+assert_schema_like_fresh(Fixture *fx)
+{
+	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HfhubStore) fresh = hfhub_store_new(fresh_path, &error);
+	g_autofree gchar *schema_migrated = NULL;
+	g_autofree gchar *schema_fresh = NULL;
+
+	g_assert_no_error(error);
+	schema_migrated = raw_schema(fx->path);
+	schema_fresh = raw_schema(fresh_path);
+	g_assert_cmpstr(schema_migrated, ==, schema_fresh);
+}
+
 static void
 test_migrate_v1(Fixture *fx, gconstpointer user_data)
 {
-	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
-	g_autofree gchar *schema_migrated = NULL;
-	g_autofree gchar *schema_fresh = NULL;
 	g_autoptr(HfhubStore) store = NULL;
-	g_autoptr(HfhubStore) fresh = NULL;
 	g_autoptr(GPtrArray) files = NULL;
 	g_autoptr(GError) error = NULL;
 
@@ -1083,11 +1095,7 @@ test_migrate_v1(Fixture *fx, gconstpointer user_data)
 	g_assert_cmpuint(add_simple_job(store, "sync", 0), ==, 4);
 
 	/* an upgraded database looks exactly like a new one */
-	fresh = hfhub_store_new(fresh_path, &error);
-	g_assert_no_error(error);
-	schema_migrated = raw_schema(fx->path);
-	schema_fresh = raw_schema(fresh_path);
-	g_assert_cmpstr(schema_migrated, ==, schema_fresh);
+	assert_schema_like_fresh(fx);
 
 	/* and it opens again without migrating */
 	g_clear_object(&store);
@@ -1098,11 +1106,7 @@ test_migrate_v1(Fixture *fx, gconstpointer user_data)
 static void
 test_migrate_v2(Fixture *fx, gconstpointer user_data)
 {
-	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
-	g_autofree gchar *schema_migrated = NULL;
-	g_autofree gchar *schema_fresh = NULL;
 	g_autoptr(HfhubStore) store = NULL;
-	g_autoptr(HfhubStore) fresh = NULL;
 	g_autoptr(HfhubJobRecord) job = NULL;
 	g_autoptr(GPtrArray) files = NULL;
 	g_autoptr(GVariant) answer = g_variant_ref_sink(g_variant_new_parsed("{'sha': <'abc'>}"));
@@ -1134,22 +1138,14 @@ test_migrate_v2(Fixture *fx, gconstpointer user_data)
 	g_assert_cmpint(fetched, ==, 1720000000);
 
 	/* an upgraded database looks exactly like a new one */
-	fresh = hfhub_store_new(fresh_path, &error);
-	g_assert_no_error(error);
-	schema_migrated = raw_schema(fx->path);
-	schema_fresh = raw_schema(fresh_path);
-	g_assert_cmpstr(schema_migrated, ==, schema_fresh);
+	assert_schema_like_fresh(fx);
 }
 
 /* v3 → v4: job_files gains the upload columns; old rows keep theirs */
 static void
 test_migrate_v3(Fixture *fx, gconstpointer user_data)
 {
-	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
-	g_autofree gchar *schema_migrated = NULL;
-	g_autofree gchar *schema_fresh = NULL;
 	g_autoptr(HfhubStore) store = NULL;
-	g_autoptr(HfhubStore) fresh = NULL;
 	g_autoptr(GPtrArray) files = NULL;
 	g_autoptr(HfhubJobFileRecord) row = hfhub_job_file_record_new();
 	g_autoptr(GError) error = NULL;
@@ -1209,11 +1205,7 @@ test_migrate_v3(Fixture *fx, gconstpointer user_data)
 	g_assert_no_error(error);
 
 	/* an upgraded database looks exactly like a new one */
-	fresh = hfhub_store_new(fresh_path, &error);
-	g_assert_no_error(error);
-	schema_migrated = raw_schema(fx->path);
-	schema_fresh = raw_schema(fresh_path);
-	g_assert_cmpstr(schema_migrated, ==, schema_fresh);
+	assert_schema_like_fresh(fx);
 }
 
 /* v4 → v5: jobs gain who created them; old jobs have no session, so no
@@ -1221,11 +1213,7 @@ test_migrate_v3(Fixture *fx, gconstpointer user_data)
 static void
 test_migrate_v4(Fixture *fx, gconstpointer user_data)
 {
-	g_autofree gchar *fresh_path = g_build_filename(fx->tmpdir, "fresh.db", NULL);
-	g_autofree gchar *schema_migrated = NULL;
-	g_autofree gchar *schema_fresh = NULL;
 	g_autoptr(HfhubStore) store = NULL;
-	g_autoptr(HfhubStore) fresh = NULL;
 	g_autoptr(HfhubJobRecord) job = NULL;
 	g_autoptr(HfhubJobRecord) again = NULL;
 	g_autoptr(GPtrArray) files = NULL;
@@ -1263,11 +1251,7 @@ test_migrate_v4(Fixture *fx, gconstpointer user_data)
 	assert_job_equal(again, job);
 
 	/* an upgraded database looks exactly like a new one */
-	fresh = hfhub_store_new(fresh_path, &error);
-	g_assert_no_error(error);
-	schema_migrated = raw_schema(fx->path);
-	schema_fresh = raw_schema(fresh_path);
-	g_assert_cmpstr(schema_migrated, ==, schema_fresh);
+	assert_schema_like_fresh(fx);
 }
 
 static void
